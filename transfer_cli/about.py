@@ -1,0 +1,2 @@
+__title__ = "transfer-cli"
+__version__ = "0.1.0"

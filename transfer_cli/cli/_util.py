@@ -1,0 +1,109 @@
+"""Pieces every command shares: the Typer app, override parsing, `--code` imports
+and the one error printer (exit 1 for user errors, no traceback unless --verbose)."""
+import functools
+import importlib.util
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import typer
+from wasabi import msg
+
+from ..errors import UserError
+
+COMMAND_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+app = typer.Typer(
+    name="transfer-cli",
+    help="Train and run NLP pipelines with shared tok2vec layers, transformers, static vectors and pretraining.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def parse_overrides(args: List[str]) -> Dict[str, Any]:
+    """Turn `--section.key value` / `--section.key=value` pairs into a dict of
+    dotted keys to values, parsing each value as JSON where possible."""
+    overrides: Dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--"):
+            raise UserError(f"Unexpected argument '{arg}': config overrides look like --section.key value")
+        key = arg[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i += 1
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            value = args[i + 1]
+            i += 2
+        else:  # a bare flag means true
+            value = "true"
+            i += 1
+        if "." not in key:
+            raise UserError(f"Config override '--{key}' has no section: use --section.key value (e.g. --training.max_steps 100)")
+        overrides[key.replace("-", "_")] = parse_value(value)
+    return overrides
+
+
+def parse_value(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def import_code(code_path: Optional[Path]) -> None:
+    """Import a user's Python file so the functions it registers can be used by name."""
+    if code_path is None:
+        return
+    path = Path(code_path)
+    if not path.exists():
+        raise UserError(f"Code file not found: {path} (--code expects a Python file)")
+    spec = importlib.util.spec_from_file_location(f"transfer_cli_user_code_{path.stem}", str(path))
+    if spec is None or spec.loader is None:
+        raise UserError(f"Cannot import {path}: --code expects a Python (.py) file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except UserError:
+        raise
+    except Exception as e:  # the user's own code failed: show it as theirs
+        tb = traceback.extract_tb(e.__traceback__)
+        frames = [f for f in tb if Path(f.filename).resolve() == path.resolve()]
+        where = f"{path}:{frames[-1].lineno}" if frames else str(path)
+        raise UserError(f"error in --code file {where}: {type(e).__name__}: {e}") from e
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Run a command, printing user errors as one line and exiting 1. `--verbose`
+    (or TRANSFER_CLI_VERBOSE=1) shows the traceback too."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except UserError as e:
+            if is_verbose():
+                traceback.print_exc()
+            msg.fail(str(e))
+            raise typer.Exit(1)
+        except KeyboardInterrupt:
+            msg.warn("Interrupted")
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+def is_verbose() -> bool:
+    import os
+
+    return "--verbose" in sys.argv or os.environ.get("TRANSFER_CLI_VERBOSE") == "1"
+
+
+def not_yet(command: str, issue: str) -> None:
+    raise UserError(f"'{command}' is not available yet: its engine ({issue}) has not landed in this version.")

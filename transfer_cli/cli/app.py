@@ -1,0 +1,29 @@
+"""The Typer application: imports each command module so it registers itself."""
+import typer
+
+from ..about import __version__
+from ._util import app
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"transfer-cli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    """Train and run NLP pipelines with shared tok2vec layers, transformers, static vectors and pretraining."""
+
+
+def _register_commands() -> None:
+    # each module adds its command(s) to `app` when imported
+    from . import convert, pending  # noqa: F401
+
+
+def main() -> None:
+    _register_commands()
+    app()

@@ -1,0 +1,369 @@
+"""Doc: a sequence of tokens stored as numpy columns.
+
+Every token attribute is one column of a uint64 matrix (hashes for strings; HEAD and
+SENT_START are signed values stored two's-complement, as in spaCy's arrays), so
+feature extraction for a batch is column slicing, not a loop over Token objects.
+Token and Span are light views into that matrix."""
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy
+
+from . import attrs as A
+from .span import Span
+from .token import Token
+from .underscore import Extension, Underscore, register_extension
+from .vocab import Vocab
+
+# Column layout of Doc.cols. FLAGS is the lexeme's flag word (IS_ALPHA, LIKE_NUM, ...).
+FLAGS = -1
+COLUMNS: Tuple[int, ...] = (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE, FLAGS, A.SPACY, A.IDX,
+                            A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.HEAD, A.SENT_START, A.ENT_IOB,
+                            A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID)
+COL: Dict[int, int] = {attr: i for i, attr in enumerate(COLUMNS)}
+N_LEX = 7  # ORTH..FLAGS come from the Vocab's lexeme rows
+SIGNED = {A.HEAD, A.SENT_START}
+STRING_ATTRS = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID}
+# ENT_IOB codes, as in spaCy: 0 missing, 1 inside, 2 outside, 3 begin.
+IOB_STRINGS = ("", "I", "O", "B")
+
+
+class Doc:
+    _extensions: Dict[str, Extension] = {}
+
+    def __init__(self, vocab: Vocab, words: Sequence[str] = (), spaces: Optional[Sequence[bool]] = None, *,
+                 user_data: Optional[Dict] = None, tags: Optional[Sequence[Optional[str]]] = None,
+                 pos: Optional[Sequence[Optional[str]]] = None, morphs: Optional[Sequence[Optional[str]]] = None,
+                 lemmas: Optional[Sequence[Optional[str]]] = None, heads: Optional[Sequence[Optional[int]]] = None,
+                 deps: Optional[Sequence[Optional[str]]] = None,
+                 sent_starts: Optional[Sequence[Optional[Union[bool, int]]]] = None,
+                 ents: Optional[Sequence[Optional[str]]] = None) -> None:
+        self.vocab = vocab
+        words = list(words)
+        if spaces is None:
+            spaces = [True] * len(words)
+        elif len(spaces) != len(words):
+            raise ValueError(f"Doc: {len(words)} words but {len(spaces)} spaces")
+        for word in words:
+            if not word:
+                raise ValueError("Doc: words must be non-empty strings")
+        self._words: List[str] = words
+        self._spaces: List[bool] = [bool(s) for s in spaces]
+        n = len(words)
+        self.cols = numpy.zeros((n, len(COLUMNS)), dtype="uint64")
+        if n:
+            self.cols[:, :N_LEX] = vocab.lexeme_rows(words)
+            self.cols[:, COL[A.SPACY]] = self._spaces
+            lengths = numpy.fromiter((len(w) + s for w, s in zip(words, self._spaces)), dtype="uint64", count=n)
+            self.cols[1:, COL[A.IDX]] = numpy.cumsum(lengths)[:-1]
+        self.tensor = numpy.zeros((0, 0), dtype="float32")
+        self.cats: Dict[str, float] = {}
+        self.user_data: Dict[Any, Any] = {} if user_data is None else user_data
+        self.spans: Dict[str, List[Span]] = {}
+        for attr, values in ((A.TAG, tags), (A.POS, pos), (A.MORPH, morphs), (A.LEMMA, lemmas), (A.DEP, deps)):
+            if values is not None:
+                self._set_string_column(attr, values)
+        if heads is not None:
+            self._check_length("heads", heads)
+            rel = [0 if h is None else int(h) - i for i, h in enumerate(heads)]
+            if any(not 0 <= h < n for h in heads if h is not None):
+                raise ValueError(f"Doc: a head index is outside 0..{n - 1}")
+            self.cols[:, COL[A.HEAD]] = numpy.array(rel, dtype="int64").view("uint64")
+        if sent_starts is not None:
+            self._check_length("sent_starts", sent_starts)
+            # True/1 starts a sentence, False/-1 does not, None/0 is unknown (spaCy's convention)
+            values = [0 if s is None else (1 if s is True else -1 if s is False else int(s)) for s in sent_starts]
+            if any(v not in (-1, 0, 1) for v in values):
+                raise ValueError("Doc: sent_starts values must be True/False/None or 1/-1/0")
+            self.cols[:, COL[A.SENT_START]] = numpy.array(values, dtype="int64").view("uint64")
+        if ents is not None:
+            self._check_length("ents", ents)
+            self._set_iob_tags(ents)
+
+    # -- construction helpers --------------------------------------------------------------
+    def _check_length(self, name: str, values: Sequence) -> None:
+        if len(values) != len(self._words):
+            raise ValueError(f"Doc: {len(self._words)} words but {len(values)} {name}")
+
+    def _set_string_column(self, attr: int, values: Sequence[Optional[str]]) -> None:
+        self._check_length(A.IDS_TO_NAMES[attr].lower(), values)
+        add = self.vocab.strings.add
+        self.cols[:, COL[attr]] = [add(v) if v else 0 for v in values]
+
+    def _set_iob_tags(self, tags: Sequence[Optional[str]]) -> None:
+        """Accepts BILUO or IOB tags; None or '-' marks a token whose annotation is missing."""
+        add = self.vocab.strings.add
+        iob = numpy.zeros(len(tags), dtype="uint64")
+        types = numpy.zeros(len(tags), dtype="uint64")
+        prev_label = None
+        for i, tag in enumerate(tags):
+            if tag is None or tag == "-" or tag == "":
+                prev_label = None
+                continue
+            if tag == "O":
+                iob[i] = 2
+                prev_label = None
+                continue
+            if len(tag) < 3 or tag[1] != "-" or tag[0] not in "BILU":
+                raise ValueError(f"Doc: invalid entity tag '{tag}' at token {i} (expected B-, I-, L-, U-, O or -)")
+            prefix, label = tag[0], tag[2:]
+            begins = prefix in "BU" or prev_label != label
+            iob[i] = 3 if begins else 1
+            types[i] = add(label)
+            prev_label = None if prefix in "LU" else label
+        self.cols[:, COL[A.ENT_IOB]] = iob
+        self.cols[:, COL[A.ENT_TYPE]] = types
+
+    # -- sequence protocol -----------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def __getitem__(self, i: Union[int, slice]) -> Union[Token, Span]:
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                raise ValueError("Doc slices must be contiguous (step 1)")
+            return Span(self, start, max(start, stop))
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"Token index {i} out of range for a Doc of {n} tokens")
+        return Token(self, i)
+
+    def __iter__(self) -> Iterator[Token]:
+        return (Token(self, i) for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return self.text
+
+    # -- text --------------------------------------------------------------------------------
+    @property
+    def words(self) -> List[str]:
+        return self._words
+
+    @property
+    def spaces(self) -> List[bool]:
+        return self._spaces
+
+    @property
+    def text(self) -> str:
+        return "".join(w + " " if s else w for w, s in zip(self._words, self._spaces))
+
+    text_with_ws = text
+
+    @property
+    def token_ends(self) -> numpy.ndarray:
+        lengths = numpy.fromiter((len(w) for w in self._words), dtype="int64", count=len(self._words))
+        return self.cols[:, COL[A.IDX]].astype("int64") + lengths
+
+    def char_span(self, start_char: int, end_char: int, label: Union[str, int] = 0,
+                  alignment_mode: str = "strict", kb_id: Union[str, int] = 0) -> Optional[Span]:
+        """The span covering characters start_char..end_char; None in 'strict' mode when
+        the offsets fall inside a token ('contract' shrinks, 'expand' grows to tokens)."""
+        if alignment_mode not in ("strict", "contract", "expand"):
+            raise ValueError(f"alignment_mode must be strict, contract or expand, not '{alignment_mode}'")
+        starts = self.cols[:, COL[A.IDX]].astype("int64")
+        ends = self.token_ends
+        if alignment_mode == "strict":
+            first = numpy.searchsorted(starts, start_char)
+            last = numpy.searchsorted(ends, end_char)
+            if first >= len(self) or last >= len(self) or starts[first] != start_char or ends[last] != end_char:
+                return None
+        elif alignment_mode == "contract":
+            first = numpy.searchsorted(starts, start_char)  # first token starting at/after start
+            last = numpy.searchsorted(ends, end_char, side="right") - 1  # last token ending at/before end
+        else:
+            first = numpy.searchsorted(ends, start_char, side="right")  # first token ending after start
+            last = numpy.searchsorted(starts, end_char, side="left") - 1  # last token starting before end
+        if last < first:
+            return None
+        return Span(self, int(first), int(last) + 1, label=label, kb_id=kb_id)
+
+    # -- arrays --------------------------------------------------------------------------------
+    def to_array(self, attrs: Union[str, int, Iterable[Union[str, int]]]) -> numpy.ndarray:
+        """uint64 array (n_tokens, len(attrs)); 1-d for a single attribute."""
+        single = isinstance(attrs, (str, int))
+        attr_ids = A.intify_attrs([attrs] if single else attrs)
+        if all(a in COL for a in attr_ids):
+            array = self.cols[:, [COL[a] for a in attr_ids]]
+        else:
+            array = numpy.zeros((len(self), len(attr_ids)), dtype="uint64")
+            for j, attr in enumerate(attr_ids):
+                array[:, j] = self._attr_column(attr)
+        return array[:, 0] if single else array
+
+    def _attr_column(self, attr: int) -> numpy.ndarray:
+        if attr in COL:
+            return self.cols[:, COL[attr]]
+        if attr in A.FLAG_ATTRS:
+            return (self.cols[:, COL[FLAGS]] >> numpy.uint64(attr)) & numpy.uint64(1)
+        if attr == A.LENGTH:
+            return numpy.fromiter((len(w) for w in self._words), dtype="uint64", count=len(self))
+        raise KeyError(f"Attribute {A.IDS_TO_NAMES.get(attr, attr)} is not available from a Doc")
+
+    def from_array(self, attrs: Iterable[Union[str, int]], array: numpy.ndarray) -> "Doc":
+        """Set annotation columns (TAG, POS, HEAD, ENT_IOB, ...) from an array like to_array's."""
+        attr_ids = A.intify_attrs(attrs)
+        array = numpy.asarray(array)
+        if array.ndim == 1:
+            array = array.reshape((-1, 1))
+        if array.shape != (len(self), len(attr_ids)):
+            raise ValueError(f"from_array: expected shape {(len(self), len(attr_ids))}, got {array.shape}")
+        for j, attr in enumerate(attr_ids):
+            if attr in (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE, A.SPACY, A.IDX):
+                continue  # lexical columns follow from the words themselves
+            if attr not in COL:
+                raise KeyError(f"Attribute {A.IDS_TO_NAMES.get(attr, attr)} cannot be set from an array")
+            column = array[:, j]
+            if column.dtype.kind == "i":
+                column = column.astype("int64").view("uint64")
+            self.cols[:, COL[attr]] = column.astype("uint64")
+        return self
+
+    def has_annotation(self, attr: Union[str, int], *, require_complete: bool = False) -> bool:
+        attr_id = A.intify_attr(attr)
+        if not len(self):
+            return True
+        column = self.cols[:, COL[attr_id]]
+        if attr_id == A.SENT_START:
+            # the first token always starts a sentence: look at the others
+            column = column[1:] if len(self) > 1 else column
+            if not len(column):
+                return True
+        if attr_id == A.HEAD:
+            column = self.cols[:, COL[A.DEP]]
+        present = column != 0
+        return bool(present.all() if require_complete else present.any())
+
+    # -- entities ------------------------------------------------------------------------------
+    @property
+    def ents(self) -> Tuple[Span, ...]:
+        iob = self.cols[:, COL[A.ENT_IOB]]
+        types = self.cols[:, COL[A.ENT_TYPE]]
+        spans = []
+        start = None
+        for i in range(len(self)):
+            code = int(iob[i])
+            continues = code == 1 and start is not None and types[i] == types[start]
+            if start is not None and not continues:
+                spans.append(Span(self, start, i, label=int(types[start])))
+                start = None
+            if code == 3 or (code == 1 and start is None):
+                start = i
+        if start is not None:
+            spans.append(Span(self, start, len(self), label=int(types[start])))
+        return tuple(spans)
+
+    @ents.setter
+    def ents(self, spans: Iterable[Union[Span, Tuple]]) -> None:
+        self.set_ents(spans, default="outside")
+
+    def set_ents(self, entities: Iterable[Union[Span, Tuple]], *, missing: Iterable[Span] = (),
+                 default: str = "outside") -> None:
+        """Set entities; tokens outside them become O ('outside'), missing ('missing') or keep
+        their value ('unmodified'). Tuples are (label, start, end). Overlaps are an error."""
+        if default not in ("outside", "missing", "unmodified"):
+            raise ValueError("default must be 'outside', 'missing' or 'unmodified'")
+        iob = self.cols[:, COL[A.ENT_IOB]]
+        types = self.cols[:, COL[A.ENT_TYPE]]
+        if default == "outside":
+            iob[:] = 2
+            types[:] = 0
+        elif default == "missing":
+            iob[:] = 0
+            types[:] = 0
+        taken = numpy.zeros(len(self), dtype=bool)
+        for ent in entities:
+            if not isinstance(ent, Span):
+                label, start, end = ent
+                ent = Span(self, start, end, label=label)
+            if not 0 <= ent.start < ent.end <= len(self):
+                raise ValueError(f"Entity [{ent.start}, {ent.end}) is out of range for a Doc of {len(self)} tokens")
+            if taken[ent.start:ent.end].any():
+                raise ValueError(f"Entity '{ent.text}' [{ent.start}, {ent.end}) overlaps another entity")
+            taken[ent.start:ent.end] = True
+            iob[ent.start] = 3
+            iob[ent.start + 1:ent.end] = 1
+            types[ent.start:ent.end] = self.vocab.strings.add(ent.label_) if ent.label_ else 0
+        for span in missing:
+            iob[span.start:span.end] = 0
+            types[span.start:span.end] = 0
+
+    # -- sentences --------------------------------------------------------------------------------
+    @property
+    def has_sentence_boundaries(self) -> bool:
+        return self.has_annotation(A.SENT_START) or self.has_annotation(A.DEP)
+
+    @property
+    def sents(self) -> Iterator[Span]:
+        starts = self.sentence_starts()
+        bounds = list(numpy.flatnonzero(starts)) + [len(self)]
+        for start, end in zip(bounds, bounds[1:]):
+            yield Span(self, int(start), int(end))
+
+    def sentence_starts(self) -> numpy.ndarray:
+        """Boolean array: True where a sentence starts. From SENT_START, else from the parse."""
+        n = len(self)
+        starts = numpy.zeros(n, dtype=bool)
+        if not n:
+            return starts
+        sent_start = self.cols[:, COL[A.SENT_START]].view("int64")
+        if self.has_annotation(A.SENT_START):
+            starts[:] = sent_start == 1
+        elif self.has_annotation(A.DEP):
+            # no arc crosses a sentence boundary: a boundary before i where the furthest
+            # reach of every arc from tokens < i stays below i
+            heads = numpy.arange(n) + self.cols[:, COL[A.HEAD]].view("int64")
+            reach = numpy.maximum.accumulate(numpy.maximum(heads, numpy.arange(n)))
+            earliest = numpy.minimum.accumulate(numpy.minimum(heads, numpy.arange(n))[::-1])[::-1]
+            starts[1:] = (reach[:-1] < numpy.arange(1, n)) & (earliest[1:] >= numpy.arange(1, n))
+        else:
+            raise ValueError("This Doc has no sentence boundaries: add a senter or sentencizer, or set "
+                             "token.is_sent_start")
+        starts[0] = True
+        return starts
+
+    # -- custom attributes -------------------------------------------------------------------
+    @classmethod
+    def set_extension(cls, name: str, **kwargs: Any) -> None:
+        register_extension(cls._extensions, name, **kwargs)
+
+    @classmethod
+    def has_extension(cls, name: str) -> bool:
+        return name in cls._extensions
+
+    @classmethod
+    def get_extension(cls, name: str) -> Optional[Extension]:
+        return cls._extensions.get(name)
+
+    @classmethod
+    def remove_extension(cls, name: str) -> Extension:
+        return cls._extensions.pop(name)
+
+    @property
+    def _(self) -> Underscore:
+        return Underscore(Doc._extensions, self)
+
+    # -- copies ------------------------------------------------------------------------------------
+    def copy(self) -> "Doc":
+        doc = Doc.__new__(Doc)
+        doc.vocab = self.vocab
+        doc._words = list(self._words)
+        doc._spaces = list(self._spaces)
+        doc.cols = self.cols.copy()
+        doc.tensor = self.tensor.copy()
+        doc.cats = dict(self.cats)
+        doc.user_data = dict(self.user_data)
+        doc.spans = {key: [Span(doc, s.start, s.end, label=s.label, kb_id=s.kb_id) for s in group]
+                     for key, group in self.spans.items()}
+        return doc
+
+    def blank_copy(self) -> "Doc":
+        """Same words and spaces, no annotation: the 'predicted' side of an Example."""
+        doc = self.copy()
+        doc.cols[:, N_LEX + 2:] = 0  # keep lexical columns, SPACY and IDX
+        doc.tensor = numpy.zeros((0, 0), dtype="float32")
+        doc.cats = {}
+        doc.user_data = {}
+        doc.spans = {}
+        return doc

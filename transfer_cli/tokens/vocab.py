@@ -1,0 +1,109 @@
+"""Vocab: the StringStore plus a cache of lexical attributes per distinct word.
+
+Each distinct word string is analysed once (norm, lower, prefix, suffix, shape,
+flags); Docs copy those hashes into their columns, so feature extraction for a
+batch is array slicing."""
+from typing import Callable, Dict, FrozenSet, Iterable, Optional, Tuple
+
+import numpy
+
+from . import attrs as A
+from .lex_attrs import compute_flags, word_shape
+from .strings import StringStore
+
+# Column order of a lexeme row: the lexical attributes a Doc copies per token.
+LEX_ATTRS = (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE)
+LexemeRow = Tuple[int, int, int, int, int, int, int]  # the LEX_ATTRS hashes + flags
+
+
+class Lexeme:
+    """A view of one vocabulary entry."""
+
+    def __init__(self, vocab: "Vocab", orth: int) -> None:
+        self.vocab = vocab
+        self.orth = orth
+        self._row = vocab.lexeme_row(vocab.strings[orth])
+
+    @property
+    def orth_(self) -> str:
+        return self.vocab.strings[self.orth]
+
+    text = orth_
+
+    @property
+    def lower_(self) -> str:
+        return self.vocab.strings[self._row[1]]
+
+    @property
+    def norm_(self) -> str:
+        return self.vocab.strings[self._row[2]]
+
+    @property
+    def shape_(self) -> str:
+        return self.vocab.strings[self._row[5]]
+
+    def check_flag(self, attr_id: int) -> bool:
+        return bool(self._row[6] & (1 << attr_id))
+
+    @property
+    def is_alpha(self) -> bool:
+        return self.check_flag(A.IS_ALPHA)
+
+    @property
+    def is_punct(self) -> bool:
+        return self.check_flag(A.IS_PUNCT)
+
+    @property
+    def like_num(self) -> bool:
+        return self.check_flag(A.LIKE_NUM)
+
+
+class Vocab:
+    """Strings, lexical attributes and (later) the vectors table of a pipeline."""
+
+    def __init__(self, strings: Iterable[str] = (), *, norm_exceptions: Optional[Dict[str, str]] = None,
+                 stop_words: Iterable[str] = (), lang: str = "") -> None:
+        self.strings = StringStore(strings)
+        self.norm_exceptions: Dict[str, str] = dict(norm_exceptions or {})
+        self.stop_words: FrozenSet[str] = frozenset(stop_words)
+        self.lang = lang
+        self._lexemes: Dict[str, LexemeRow] = {}
+        self.vectors = None  # a Vectors table once static vectors are loaded
+
+    def lexeme_row(self, word: str) -> LexemeRow:
+        row = self._lexemes.get(word)
+        if row is None:
+            row = self._analyse(word)
+            self._lexemes[word] = row
+        return row
+
+    def _analyse(self, word: str) -> LexemeRow:
+        add = self.strings.add
+        lower = word.lower()
+        norm = self.norm_exceptions.get(word, self.norm_exceptions.get(lower, lower))
+        return (add(word), add(lower), add(norm), add(word[:1]), add(word[-3:]), add(word_shape(word)),
+                compute_flags(word, self.stop_words))
+
+    def lexeme_rows(self, words: Iterable[str]) -> numpy.ndarray:
+        """uint64 array (n_words, 7): the LEX_ATTRS hashes and the flag word."""
+        get = self._lexemes.get
+        rows = [get(w) or self.lexeme_row(w) for w in words]
+        if not rows:
+            return numpy.zeros((0, len(LEX_ATTRS) + 1), dtype="uint64")
+        return numpy.array(rows, dtype="uint64")
+
+    def __getitem__(self, word) -> Lexeme:
+        if isinstance(word, str):
+            self.lexeme_row(word)
+            return Lexeme(self, self.strings[word])
+        return Lexeme(self, int(word))
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._lexemes
+
+    def __len__(self) -> int:
+        return len(self._lexemes)
+
+    def set_lexeme_norm(self, word: str, norm: str) -> None:
+        self.norm_exceptions[word] = norm
+        self._lexemes.pop(word, None)
