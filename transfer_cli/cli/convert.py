@@ -1,0 +1,1 @@
+"""Placeholder until the corpus converters land (being written)."""

@@ -1,0 +1,101 @@
+"""Listener layers: stand-ins for an upstream component's output inside a downstream
+component's model. During training the upstream broadcasts its output for a batch
+(keyed by the batch's identity) and receives the listeners' gradients back; at
+prediction time, or when the upstream is frozen, a listener reads what the upstream
+stored on the docs (doc.tensor, doc._.trf_data)."""
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, Optional, Sequence
+
+from thinc.api import Model
+
+from ..errors import PipelineError
+from ..tokens import Doc
+
+LISTENER_MARKER = "listener"
+
+
+def batch_id(docs: Sequence[Doc]) -> int:
+    """Identity of a batch: the same Doc objects in the same order."""
+    return hash(tuple(id(doc) for doc in docs))
+
+
+class Listener(Model):
+    """A layer whose forward pass returns what its upstream broadcast for this batch.
+
+    `read_stored(docs)` returns the outputs stored on the docs at prediction time
+    (or None where a doc has nothing stored)."""
+
+    def __init__(self, name: str, upstream: str, read_stored: Callable[[List[Doc]], Optional[Any]],
+                 dims: Optional[dict] = None) -> None:
+        super().__init__(name, _listener_forward, dims=dims or {}, attrs={"upstream": upstream,
+                                                                          LISTENER_MARKER: True})
+        self.read_stored = read_stored
+        self.upstream_name: Optional[str] = None  # the component actually linked
+        self._batch_id: Optional[int] = None
+        self._outputs: Any = None
+        self._backprop: Optional[Callable] = None
+        self._inferring_shapes = False
+
+    @contextmanager
+    def inferring_shapes(self) -> Iterator[None]:
+        """While the downstream model initializes, answer with zeros of the right
+        shape so the layers after the listener can infer their input sizes."""
+        self._inferring_shapes = True
+        try:
+            yield
+        finally:
+            self._inferring_shapes = False
+
+    @property
+    def upstream(self) -> str:
+        return self.attrs["upstream"]
+
+    def receive(self, batch: int, outputs: Any, backprop: Callable) -> None:
+        self._batch_id = batch
+        self._outputs = outputs
+        self._backprop = backprop
+
+    def clear(self) -> None:
+        self._batch_id = self._outputs = self._backprop = None
+
+    def has_broadcast(self, docs: Sequence[Doc]) -> bool:
+        return self._batch_id is not None and self._batch_id == batch_id(docs)
+
+
+def _listener_forward(model: Listener, docs: List[Doc], is_train: bool):
+    if model._inferring_shapes:
+        zeros = [model.ops.alloc2f(len(doc), model.get_dim("nO")) for doc in docs]
+        return zeros, lambda d_outputs: []
+    if model.has_broadcast(docs):
+        outputs, backprop = model._outputs, model._backprop
+        if is_train:
+            return outputs, backprop
+        return outputs, lambda d_outputs: []
+    stored = model.read_stored(docs)
+    if stored is None:
+        upstream = model.upstream_name or model.upstream
+        if is_train:
+            raise PipelineError(
+                f"Listener '{model.name}' got no output from its upstream '{upstream}' for this batch: the "
+                f"upstream must run before this component, and a frozen upstream must also be listed in "
+                f"[training] annotating_components so it sets its output on the docs")
+        raise PipelineError(
+            f"Listener '{model.name}' found no output from its upstream '{upstream}' on the docs: run the "
+            f"pipeline with '{upstream}' enabled before this component")
+    return stored, lambda d_outputs: []
+
+
+def find_listeners(model: Model) -> List[Listener]:
+    return [node for node in model.walk() if isinstance(node, Listener)]
+
+
+@contextmanager
+def listeners_inferring_shapes(model: Model) -> Iterator[None]:
+    listeners = find_listeners(model)
+    for listener in listeners:
+        listener._inferring_shapes = True
+    try:
+        yield
+    finally:
+        for listener in listeners:
+            listener._inferring_shapes = False

@@ -1,0 +1,25 @@
+"""Tagger architectures: a tok2vec followed by a per-token softmax."""
+from typing import List, Optional
+
+from thinc.api import Model, Softmax_v2, chain, with_array, zero_init
+from thinc.types import Floats2d
+
+from ..tokens import Doc
+
+
+def build_tagger_model(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None,
+                       normalize: bool = False) -> Model[List[Doc], List[Floats2d]]:
+    """spacy.Tagger.v2: softmax over tags for each token. `normalize` keeps the outputs
+    normalized at prediction time too (training always uses the softmax)."""
+    width = tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None
+    output_layer = Softmax_v2(nO, width, init_W=zero_init, normalize_outputs=normalize)
+    model = chain(tok2vec, with_array(output_layer))
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("output_layer", output_layer)
+    return model
+
+
+def build_tagger_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
+                          ) -> Model[List[Doc], List[Floats2d]]:
+    """spacy.Tagger.v1: as v2 with normalized outputs."""
+    return build_tagger_model(tok2vec, nO, normalize=True)

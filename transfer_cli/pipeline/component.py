@@ -1,0 +1,131 @@
+"""The component base classes. A component is thin: the network is a thinc Model
+built by a registered architecture; the component turns docs into model inputs,
+model outputs into annotations, and gold examples into a loss."""
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional
+
+import srsly
+from thinc.api import Model, Optimizer, set_dropout_rate
+
+from ..errors import PipelineError
+from ..tokens import Doc
+
+
+class Component:
+    """A pipeline step without weights (e.g. the sentencizer)."""
+
+    name: str = ""
+    is_trainable = False
+
+    def __call__(self, doc: Doc) -> Doc:
+        raise NotImplementedError
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for doc in docs:
+            yield self(doc)
+
+    def initialize(self, get_examples: Callable[[], Iterable], *, nlp=None, **kwargs) -> None:
+        pass
+
+    def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
+        return {}
+
+    def to_disk(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", self.get_cfg())
+
+    def from_disk(self, path: Path) -> "Component":
+        cfg_path = path / "cfg.json"
+        if cfg_path.exists():
+            self.set_cfg(srsly.read_json(cfg_path))
+        return self
+
+    def get_cfg(self) -> Dict[str, Any]:
+        return {}
+
+    def set_cfg(self, cfg: Dict[str, Any]) -> None:
+        pass
+
+
+class TrainableComponent(Component):
+    """A component with a thinc model: predict → set_annotations at run time,
+    update → get_loss → backprop during training."""
+
+    is_trainable = True
+
+    def __init__(self, vocab, model: Model, name: str) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+
+    def __call__(self, doc: Doc) -> Doc:
+        self.set_annotations([doc], self.predict([doc]))
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        batch: List[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                self.set_annotations(batch, self.predict(batch))
+                yield from batch
+                batch = []
+        if batch:
+            self.set_annotations(batch, self.predict(batch))
+            yield from batch
+
+    def predict(self, docs: List[Doc]) -> Any:
+        raise NotImplementedError
+
+    def set_annotations(self, docs: List[Doc], predictions: Any) -> None:
+        raise NotImplementedError
+
+    def get_loss(self, examples: List, scores: Any):
+        raise NotImplementedError
+
+    def update(self, examples: List, *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
+               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
+        """One forward/backward pass. Gradients accumulate until finish_update(sgd)."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        examples = [eg for eg in examples]
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_scores = self.get_loss(examples, scores)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += float(loss)
+        return losses
+
+    def finish_update(self, sgd: Optimizer) -> None:
+        self.model.finish_update(sgd)
+
+    def require_model_initialized(self) -> None:
+        if self.model.has_dim("nO") is False:
+            raise PipelineError(f"Component '{self.name}' is not initialized: call nlp.initialize() or train it first")
+
+    # serialization: weights as thinc msgpack bytes, settings/labels as JSON (no pickle)
+    def to_disk(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "cfg.json", self.get_cfg())
+        (path / "model").write_bytes(self.model.to_bytes())
+
+    def from_disk(self, path: Path) -> "TrainableComponent":
+        cfg_path = path / "cfg.json"
+        if cfg_path.exists():
+            self.set_cfg(srsly.read_json(cfg_path))
+        self.prepare_for_load()
+        model_path = path / "model"
+        if not model_path.exists():
+            raise PipelineError(f"Component '{self.name}': weights file {model_path} is missing")
+        try:
+            self.model.from_bytes(model_path.read_bytes())
+        except (ValueError, KeyError) as e:
+            raise PipelineError(f"Component '{self.name}': cannot load weights from {model_path}: {e}") from e
+        return self
+
+    def prepare_for_load(self) -> None:
+        """Set dimensions that the saved cfg determines (e.g. nO from the labels) before weights load."""

@@ -1,0 +1,286 @@
+"""Pipeline (the `nlp` object): a tokenizer and named components run in order."""
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import srsly
+from thinc.api import Optimizer
+
+from ..about import __version__
+from ..errors import PathError, PipelineError
+from ..tokens import Doc, Vocab
+from .component import Component
+
+
+class Pipeline:
+    def __init__(self, vocab: Vocab, *, lang: str = "en", tokenizer: Optional[Callable[[str], Doc]] = None,
+                 meta: Optional[Dict[str, Any]] = None, config: Optional[Any] = None, batch_size: int = 1000) -> None:
+        self.vocab = vocab
+        self.lang = lang
+        self.tokenizer = tokenizer
+        self.meta: Dict[str, Any] = dict(meta or {})
+        self.config = config
+        self.batch_size = batch_size
+        self._components: List[Tuple[str, Any]] = []
+        self._disabled: set = set()
+        self._factory_names: Dict[str, str] = {}
+
+    # -- components ---------------------------------------------------------------------------
+    @property
+    def component_names(self) -> List[str]:
+        return [name for name, _ in self._components]
+
+    @property
+    def pipe_names(self) -> List[str]:
+        return [name for name, _ in self._components if name not in self._disabled]
+
+    @property
+    def components(self) -> List[Tuple[str, Any]]:
+        return list(self._components)
+
+    @property
+    def pipeline(self) -> List[Tuple[str, Any]]:
+        return [(n, c) for n, c in self._components if n not in self._disabled]
+
+    @property
+    def disabled(self) -> List[str]:
+        return [n for n in self.component_names if n in self._disabled]
+
+    def has_pipe(self, name: str) -> bool:
+        return name in self.component_names
+
+    def get_pipe(self, name: str) -> Any:
+        for pipe_name, component in self._components:
+            if pipe_name == name:
+                return component
+        raise PipelineError(f"No component '{name}' in the pipeline. Components: {self.component_names}")
+
+    def factory_name(self, name: str) -> str:
+        return self._factory_names.get(name, name)
+
+    def add_pipe(self, factory_name: str, name: Optional[str] = None, *, before: Optional[str] = None,
+                 after: Optional[str] = None, first: bool = False, last: bool = False,
+                 config: Optional[Dict[str, Any]] = None) -> Any:
+        """Create a component from a registered factory and insert it."""
+        from ..config.factories import create_component
+
+        name = name or factory_name
+        if self.has_pipe(name):
+            raise PipelineError(f"A component named '{name}' already exists: pass a different name")
+        component = create_component(self, factory_name, name, config or {})
+        self._insert(name, component, before=before, after=after, first=first, last=last)
+        self._factory_names[name] = factory_name
+        self.link_listeners()
+        return component
+
+    def add_component(self, name: str, component: Any, *, factory_name: Optional[str] = None, **position) -> Any:
+        """Insert an already-built component (used when building from a config)."""
+        if self.has_pipe(name):
+            raise PipelineError(f"A component named '{name}' already exists: pass a different name")
+        self._insert(name, component, **position)
+        self._factory_names[name] = factory_name or name
+        self.link_listeners()
+        return component
+
+    def _insert(self, name: str, component: Any, *, before: Optional[str] = None, after: Optional[str] = None,
+                first: bool = False, last: bool = False) -> None:
+        if sum(bool(x) for x in (before, after, first, last)) > 1:
+            raise PipelineError("Give at most one of before, after, first, last")
+        names = self.component_names
+        if first:
+            index = 0
+        elif before:
+            if before not in names:
+                raise PipelineError(f"Cannot insert before '{before}': no such component ({names})")
+            index = names.index(before)
+        elif after:
+            if after not in names:
+                raise PipelineError(f"Cannot insert after '{after}': no such component ({names})")
+            index = names.index(after) + 1
+        else:
+            index = len(names)
+        component.name = name
+        self._components.insert(index, (name, component))
+
+    def remove_pipe(self, name: str) -> Tuple[str, Any]:
+        component = self.get_pipe(name)
+        self._check_no_listeners_depend_on(name, "remove")
+        self._components = [(n, c) for n, c in self._components if n != name]
+        self._disabled.discard(name)
+        self._factory_names.pop(name, None)
+        return name, component
+
+    def replace_pipe(self, name: str, factory_name: str, *, config: Optional[Dict[str, Any]] = None) -> Any:
+        from ..config.factories import create_component
+
+        self.get_pipe(name)
+        self._check_no_listeners_depend_on(name, "replace")
+        component = create_component(self, factory_name, name, config or {})
+        component.name = name
+        self._components = [(n, component if n == name else c) for n, c in self._components]
+        self._factory_names[name] = factory_name
+        self.link_listeners()
+        return component
+
+    def _check_no_listeners_depend_on(self, name: str, action: str) -> None:
+        upstream = self.get_pipe(name)
+        listeners = getattr(upstream, "listeners", [])
+        if listeners:
+            users = sorted({n for n, c in self._components if n != name and getattr(c, "model", None) is not None
+                            and any(l in listeners for l in c.model.walk())})
+            raise PipelineError(
+                f"Cannot {action} '{name}': components {users} listen to it through listener layers. "
+                f"Give them their own embedding (e.g. init-config --independent) or {action} them too")
+
+    def rename_pipe(self, old: str, new: str) -> None:
+        if self.has_pipe(new):
+            raise PipelineError(f"A component named '{new}' already exists")
+        self._components = [(new if n == old else n, c) for n, c in self._components]
+        self.get_pipe(new).name = new
+        if old in self._factory_names:
+            self._factory_names[new] = self._factory_names.pop(old)
+        self.link_listeners()
+
+    def disable_pipe(self, name: str) -> None:
+        self.get_pipe(name)
+        self._disabled.add(name)
+
+    def enable_pipe(self, name: str) -> None:
+        self.get_pipe(name)
+        self._disabled.discard(name)
+
+    @contextlib.contextmanager
+    def select_pipes(self, *, disable: Union[str, Sequence[str], None] = None,
+                     enable: Union[str, Sequence[str], None] = None) -> Iterator["Pipeline"]:
+        """Temporarily disable components: `with nlp.select_pipes(disable=["ner"]): ...`."""
+        if isinstance(disable, str):
+            disable = [disable]
+        if isinstance(enable, str):
+            enable = [enable]
+        if enable is not None:
+            unknown = [n for n in enable if not self.has_pipe(n)]
+            if unknown:
+                raise PipelineError(f"select_pipes: unknown components {unknown}")
+            to_disable = [n for n in self.pipe_names if n not in enable]
+            if disable is not None and set(disable) != set(to_disable):
+                raise PipelineError("select_pipes: 'enable' and 'disable' disagree")
+        else:
+            to_disable = list(disable or [])
+        previous = set(self._disabled)
+        for name in to_disable:
+            self.disable_pipe(name)
+        try:
+            yield self
+        finally:
+            self._disabled = previous
+
+    def link_listeners(self) -> None:
+        """Connect every upstream (tok2vec, transformer) to the listeners that name it."""
+        upstreams = [c for _, c in self._components if hasattr(c, "find_listeners")]
+        for upstream in upstreams:
+            upstream.unlink_listeners()
+        for i, (name, component) in enumerate(self._components):
+            for upstream in upstreams:
+                if upstream is not component:
+                    upstream.find_listeners(component)
+
+    # -- processing ---------------------------------------------------------------------------------
+    def make_doc(self, text: str) -> Doc:
+        if self.tokenizer is None:
+            raise PipelineError("This pipeline has no tokenizer")
+        return self.tokenizer(text)
+
+    def __call__(self, text: Union[str, Doc]) -> Doc:
+        doc = self.make_doc(text) if isinstance(text, str) else text
+        for _, component in self.pipeline:
+            doc = component(doc)
+        return doc
+
+    def pipe(self, texts: Iterable[Union[str, Doc]], *, batch_size: Optional[int] = None) -> Iterator[Doc]:
+        batch_size = batch_size or self.batch_size
+        docs: Iterable[Doc] = (self.make_doc(t) if isinstance(t, str) else t for t in texts)
+        for _, component in self.pipeline:
+            docs = component.pipe(docs, batch_size=batch_size)
+        yield from docs
+
+    # -- training -----------------------------------------------------------------------------------
+    def initialize(self, get_examples: Callable[[], Iterable], *, sgd: Optional[Optimizer] = None) -> Optimizer:
+        """Initialize every component's model from a sample of the examples (labels, shapes)."""
+        from thinc.api import Adam
+
+        self.link_listeners()
+        for name, component in self._components:
+            component.initialize(get_examples, nlp=self)
+        self.link_listeners()
+        return sgd if sgd is not None else Adam(0.001)
+
+    def update(self, examples: List, *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
+               losses: Optional[Dict[str, float]] = None, exclude: Iterable[str] = (),
+               annotates: Iterable[str] = ()) -> Dict[str, float]:
+        """Forward and backward over one batch for every enabled, non-excluded component.
+        Upstreams sum their listeners' gradients and backpropagate once; with `sgd`
+        every updated model takes one optimizer step."""
+        losses = {} if losses is None else losses
+        exclude = set(exclude)
+        annotates = set(annotates)
+        examples = list(examples)
+        if not examples:
+            return losses
+        updated = []
+        for name, component in self.pipeline:
+            if name not in exclude and component.is_trainable:
+                component.update(examples, drop=drop, sgd=None, losses=losses)
+                updated.append(component)
+            if name in annotates:  # later components see this one's predictions
+                docs = [eg.predicted for eg in examples]
+                if component.is_trainable:
+                    component.set_annotations(docs, component.predict(docs))
+                else:
+                    for doc in docs:
+                        component(doc)
+        for component in updated:
+            if hasattr(component, "apply_gradients"):
+                component.apply_gradients()
+        if sgd is not None:
+            for component in updated:
+                component.finish_update(sgd)
+        return losses
+
+    def finish_update(self, sgd: Optimizer, exclude: Iterable[str] = ()) -> None:
+        exclude = set(exclude)
+        for name, component in self.pipeline:
+            if name not in exclude and component.is_trainable:
+                component.finish_update(sgd)
+
+    def evaluate(self, examples: Iterable, *, batch_size: Optional[int] = None) -> Dict[str, Any]:
+        """Run the pipeline over the examples' texts and score against their references."""
+        from ..scoring import score_examples
+
+        examples = list(examples)
+        start = time.perf_counter()
+        docs = [eg.predicted.blank_copy() for eg in examples]
+        for eg, doc in zip(examples, self.pipe(docs, batch_size=batch_size)):
+            eg.predicted = doc
+        elapsed = time.perf_counter() - start
+        n_words = sum(len(eg.predicted) for eg in examples)
+        scores = score_examples(self, examples)
+        scores["speed"] = n_words / elapsed if elapsed > 0 else 0.0
+        return scores
+
+    # -- serialization --------------------------------------------------------------------------
+    def to_disk(self, path: Union[str, Path]) -> None:
+        """Write config.cfg, meta.json, vocab/, tokenizer and one folder per component.
+        Written to a temporary directory first, then renamed into place."""
+        from .serialize import write_pipeline
+
+        write_pipeline(self, Path(path))
+
+    def from_disk(self, path: Union[str, Path]) -> "Pipeline":
+        from .serialize import read_pipeline_weights
+
+        read_pipeline_weights(self, Path(path))
+        return self

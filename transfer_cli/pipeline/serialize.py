@@ -1,0 +1,98 @@
+"""Writing and reading a pipeline directory: config.cfg, meta.json, vocab/,
+tokenizer/, one folder per component. No pickle: JSON, msgpack bytes, .npy.
+Writes go to a temporary sibling directory that is renamed into place."""
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict
+
+import srsly
+
+from ..about import __version__
+from ..errors import PathError, PipelineError
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+
+def pipeline_meta(nlp: "Pipeline") -> Dict[str, Any]:
+    meta = dict(nlp.meta)
+    meta.setdefault("name", "pipeline")
+    meta.setdefault("version", "0.0.0")
+    meta["lang"] = nlp.lang
+    meta["transfer_cli_version"] = __version__
+    meta["pipeline"] = nlp.pipe_names
+    meta["components"] = nlp.component_names
+    meta["disabled"] = nlp.disabled
+    meta["labels"] = {name: list(getattr(c, "labels", ())) for name, c in nlp.components
+                      if getattr(c, "labels", None) is not None}
+    return meta
+
+
+def write_pipeline(nlp: "Pipeline", path: Path) -> None:
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
+    except OSError as e:
+        raise PathError(f"Cannot write the pipeline to {path}: {e.strerror}") from e
+    try:
+        _write_contents(nlp, tmp)
+        _replace_dir(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_contents(nlp: "Pipeline", path: Path) -> None:
+    if nlp.config is not None:
+        nlp.config.to_disk(path / "config.cfg")
+    srsly.write_json(path / "meta.json", pipeline_meta(nlp))
+    vocab_dir = path / "vocab"
+    vocab_dir.mkdir()
+    srsly.write_json(vocab_dir / "strings.json", nlp.vocab.strings.to_list())
+    if nlp.vocab.vectors is not None and hasattr(nlp.vocab.vectors, "to_disk"):
+        nlp.vocab.vectors.to_disk(vocab_dir / "vectors")
+    if hasattr(nlp.tokenizer, "to_disk"):
+        nlp.tokenizer.to_disk(path / "tokenizer")
+    for name, component in nlp.components:
+        if hasattr(component, "to_disk"):
+            component.to_disk(path / name)
+
+
+def _replace_dir(tmp: Path, path: Path) -> None:
+    """Move tmp to path; an existing path is moved aside first and removed after."""
+    old = None
+    if path.exists():
+        if not path.is_dir():
+            raise PathError(f"Cannot write the pipeline to {path}: a file of that name exists")
+        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
+    path = Path(path)
+    if not path.is_dir():
+        raise PathError(f"Pipeline directory not found: {path}")
+    strings_path = path / "vocab" / "strings.json"
+    if strings_path.exists():
+        nlp.vocab.strings.update(srsly.read_json(strings_path))
+    meta_path = path / "meta.json"
+    if meta_path.exists():
+        nlp.meta.update(srsly.read_json(meta_path))
+    if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
+        nlp.tokenizer.from_disk(path / "tokenizer")
+    for name, component in nlp.components:
+        if not hasattr(component, "from_disk"):
+            continue
+        if not (path / name).exists():
+            raise PipelineError(f"{path}: the folder for component '{name}' is missing")
+        component.from_disk(path / name)
+    nlp.link_listeners()

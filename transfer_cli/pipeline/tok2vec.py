@@ -1,0 +1,97 @@
+"""The tok2vec component: runs a shared embedding model once per batch and
+broadcasts its output to the listener layers of downstream components."""
+from typing import Callable, Dict, Iterable, List, Optional
+
+from thinc.api import Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d
+
+from ..ml.listeners import Listener, batch_id, find_listeners
+from ..tokens import Doc
+from .component import TrainableComponent
+
+
+class Tok2Vec(TrainableComponent):
+    def __init__(self, vocab, model: Model, name: str = "tok2vec") -> None:
+        super().__init__(vocab, model, name)
+        self.listeners: List[Listener] = []
+        self._pending: Optional[Callable[[], None]] = None
+
+    # -- listener wiring -------------------------------------------------------------------
+    def find_listeners(self, component) -> None:
+        """Link the listeners inside `component`'s model that name this component (or "*")."""
+        model = getattr(component, "model", None)
+        if not isinstance(model, Model):
+            return
+        for listener in find_listeners(model):
+            if listener.upstream in (self.name, "*") and listener not in self.listeners:
+                self.listeners.append(listener)
+                listener.upstream_name = self.name
+
+    def unlink_listeners(self) -> None:
+        for listener in self.listeners:
+            listener.upstream_name = None
+            listener.clear()
+        self.listeners = []
+
+    @property
+    def width(self) -> int:
+        return self.model.get_dim("nO")
+
+    # -- prediction ---------------------------------------------------------------------------
+    def predict(self, docs: List[Doc]) -> List[Floats2d]:
+        if not any(len(doc) for doc in docs):
+            width = self.model.get_dim("nO") if self.model.has_dim("nO") else 0
+            return [self.model.ops.alloc2f(len(doc), width) for doc in docs]
+        return self.model.predict(docs)
+
+    def set_annotations(self, docs: List[Doc], tokvecs: List[Floats2d]) -> None:
+        for doc, vecs in zip(docs, tokvecs):
+            doc.tensor = self.model.ops.to_numpy(vecs) if hasattr(vecs, "get") else vecs
+
+    # -- training -------------------------------------------------------------------------------
+    def update(self, examples: List, *, drop: float = 0.0, sgd: Optional[Optimizer] = None,
+               losses: Optional[Dict[str, float]] = None) -> Dict[str, float]:
+        """Run the model and broadcast its output to the listeners. Their gradients are
+        summed; `apply_gradients()` backpropagates the sum once (the pipeline calls it
+        after every downstream component has updated)."""
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        docs = [eg.predicted for eg in examples]
+        set_dropout_rate(self.model, drop)
+        tokvecs, backprop_tokvecs = self.model.begin_update(docs)
+        d_tokvecs = [self.model.ops.alloc2f(*t.shape) for t in tokvecs]
+        received = [False]
+
+        def accumulate(d_outputs: List[Floats2d]) -> List:
+            for total, d in zip(d_tokvecs, d_outputs):
+                total += d
+            received[0] = True
+            losses[self.name] += float(sum((d ** 2).sum() for d in d_outputs))
+            return []
+
+        def apply() -> None:
+            if received[0]:
+                backprop_tokvecs(d_tokvecs)
+
+        self._pending = apply
+        key = batch_id(docs)
+        for listener in self.listeners:
+            listener.receive(key, tokvecs, accumulate)
+        if sgd is not None:
+            self.apply_gradients()
+            self.finish_update(sgd)
+        return losses
+
+    def apply_gradients(self) -> None:
+        if self._pending is not None:
+            self._pending()
+            self._pending = None
+        for listener in self.listeners:
+            listener.clear()
+
+    def initialize(self, get_examples: Callable[[], Iterable], *, nlp=None, **kwargs) -> None:
+        docs = [eg.predicted for _, eg in zip(range(10), get_examples())]
+        self.model.initialize(X=docs or None)
+
+    def get_cfg(self) -> dict:
+        return {}

@@ -1,0 +1,366 @@
+"""DocBin: many Docs packed into one binary blob, in spaCy's `.spacy` format.
+
+The format (spaCy 3.x, version "0.1") is a zlib-compressed msgpack map:
+  version "0.1"; attrs: attribute IDs, ORTH first; tokens: the docs' uint64 token
+  arrays stacked (C order); spaces: one bool byte per token; lengths: int32 tokens per
+  doc; strings: every string the arrays refer to; cats, flags ({"has_unknown_spaces"})
+  and span_groups: one entry per doc; user_data: per-doc msgpack, only when stored.
+
+String attributes hold 64-bit MurmurHash values, except that spaCy stores a string
+that is one of its symbols (all UPOS tags, some labels and deps) as the symbol's small
+ID. Our Doc always stores the hash, so values are translated on the way in and out
+(spacy_symbols.py). MORPH is the hash of the normalised FEATS string."""
+import os
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Union
+
+import numpy
+import srsly
+
+from ..errors import DataError, PathError
+from . import attrs as A
+from .doc import COL, Doc
+from .morph import normalize_morph
+from .span import Span
+from .spacy_symbols import N_SYMBOLS, SYMBOL_NAMES, UPOS
+from .strings import hash_string
+from .vocab import Vocab
+
+DOCBIN_VERSION = "0.1"
+# The attributes spaCy's DocBin stores by default.
+DOCBIN_ALL_ATTRS = ("ORTH", "NORM", "TAG", "HEAD", "DEP", "ENT_IOB", "ENT_TYPE", "ENT_KB_ID", "ENT_ID",
+                    "LEMMA", "MORPH", "POS", "SENT_START")
+# Columns whose values are string hashes (or spaCy symbol IDs).
+STRING_COLUMNS = {A.ORTH, A.LOWER, A.NORM, A.SHAPE, A.PREFIX, A.SUFFIX, A.LEMMA, A.POS, A.TAG, A.DEP,
+                  A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID, A.MORPH}
+# Columns a Doc takes from an array; the lexical ones follow from the words themselves.
+_SETTABLE = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.HEAD, A.SENT_START, A.ENT_IOB, A.ENT_TYPE,
+             A.ENT_KB_ID, A.ENT_ID}
+_SPAN_STRUCT = ">QQQllll"  # span id, kb_id, label, start, end, start_char, end_char (big-endian)
+_EMPTY_SPAN_GROUPS = srsly.msgpack_dumps([])
+
+# symbol ID -> our hash of the symbol's name; our hash -> symbol ID
+_SYMBOL_TO_HASH = numpy.array([hash_string(name) for name in SYMBOL_NAMES], dtype="uint64")
+_HASH_TO_SYMBOL: Dict[int, int] = {int(h): i for i, h in enumerate(_SYMBOL_TO_HASH) if i}
+_SYMBOL_HASHES = numpy.array(sorted(_HASH_TO_SYMBOL), dtype="uint64")
+_UPOS_HASHES = {hash_string(tag) for tag in UPOS}
+
+
+def _to_spacy_values(column: numpy.ndarray) -> numpy.ndarray:
+    """Our string hashes → spaCy's values (symbol IDs where the string is a symbol)."""
+    mask = numpy.isin(column, _SYMBOL_HASHES)
+    if mask.any():
+        column = column.copy()
+        column[mask] = [_HASH_TO_SYMBOL[v] for v in column[mask].tolist()]
+    return column
+
+
+def _from_spacy_values(column: numpy.ndarray, attr: int) -> numpy.ndarray:
+    """spaCy's values → our hashes. Anything at or above N_SYMBOLS is a hash already."""
+    mask = (column < N_SYMBOLS) & (column > 0)
+    if mask.any():
+        column = column.copy()
+        column[mask] = _SYMBOL_TO_HASH[column[mask].astype("int64")]
+        if attr == A.MORPH:  # "_": morph set but empty; our Doc has one 'no features' value
+            column[column == _SYMBOL_TO_HASH[N_SYMBOLS - 1]] = 0
+    return column
+
+
+def _spacy_value(value: int) -> int:
+    return _HASH_TO_SYMBOL.get(value, value)
+
+
+def _our_value(value: int) -> int:
+    return int(_SYMBOL_TO_HASH[value]) if 0 < value < N_SYMBOLS else value
+
+
+class DocBin:
+    """Docs packed for binary serialization in spaCy's `.spacy` format.
+
+    attrs: the token attributes to store (ORTH is always stored, first; SPACY goes
+    in its own field). store_user_data: also store each doc's `user_data`."""
+
+    def __init__(self, attrs: Iterable[Union[str, int]] = DOCBIN_ALL_ATTRS, store_user_data: bool = False,
+                 docs: Iterable[Doc] = ()) -> None:
+        attr_ids = sorted(set(A.intify_attrs(attrs)))
+        self.version = DOCBIN_VERSION
+        self.attrs: List[int] = [A.ORTH] + [a for a in attr_ids if a not in (A.ORTH, A.SPACY)]
+        self.store_user_data = store_user_data
+        self.tokens: List[numpy.ndarray] = []  # per doc, in spaCy's value space
+        self.spaces: List[numpy.ndarray] = []
+        self.cats: List[Dict[str, float]] = []
+        self.flags: List[Dict[str, Any]] = []
+        self.span_groups: List[bytes] = []
+        self.user_data: List[Optional[bytes]] = []
+        self.strings: Set[str] = set()
+        for doc in docs:
+            self.add(doc)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(len(t) for t in self.tokens)
+
+    # -- adding and reading docs ---------------------------------------------------------------
+    def add(self, doc: Doc) -> None:
+        """Add a Doc's annotation (the configured attrs, spaces, cats, span groups)."""
+        array = doc.to_array(self.attrs).copy()
+        strings = doc.vocab.strings
+        for j, attr in enumerate(self.attrs):
+            if attr not in STRING_COLUMNS:
+                continue
+            column = array[:, j]
+            if attr == A.MORPH:
+                column = self._normalized_morphs(column, doc)
+            if attr == A.POS:
+                bad = [v for v in numpy.unique(column).tolist() if v and v not in _UPOS_HASHES]
+                if bad:
+                    raise DataError(f"POS '{strings[bad[0]]}' is not a universal POS tag; .spacy files can "
+                                    f"only store {', '.join(UPOS)}")
+            elif attr != A.ORTH:
+                self.strings.update(strings[v] for v in numpy.unique(column).tolist())
+            array[:, j] = _to_spacy_values(column)
+        self.strings.update(doc.words)
+        self.tokens.append(array)
+        self.spaces.append(numpy.asarray(doc.spaces, dtype=bool).reshape((-1, 1)))
+        self.flags.append({"has_unknown_spaces": False})
+        self.cats.append(dict(doc.cats))
+        self.span_groups.append(self._span_groups_to_bytes(doc))
+        if self.store_user_data:
+            self.user_data.append(srsly.msgpack_dumps(doc.user_data))
+
+    def _normalized_morphs(self, column: numpy.ndarray, doc: Doc) -> numpy.ndarray:
+        """Re-key MORPH by the normalised FEATS string, the key spaCy uses."""
+        column = column.copy()
+        for value in numpy.unique(column).tolist():
+            if not value:
+                continue
+            try:
+                norm = normalize_morph(doc.vocab.strings[value])
+            except ValueError as e:
+                raise DataError(str(e)) from None
+            self.strings.add(norm)
+            column[column == value] = hash_string(norm)
+        return column
+
+    def _span_groups_to_bytes(self, doc: Doc) -> bytes:
+        if not doc.spans:
+            return _EMPTY_SPAN_GROUPS
+        msg: Dict[bytes, List[str]] = {}
+        for key, group in doc.spans.items():
+            spans = []
+            for span in group:
+                self.strings.add(span.label_)
+                if span.kb_id:
+                    self.strings.add(span.kb_id_)
+                spans.append(struct.pack(_SPAN_STRUCT, 0, _spacy_value(span.kb_id), _spacy_value(span.label),
+                                         span.start, span.end, span.start_char, span.end_char))
+            group_bytes = srsly.msgpack_dumps({"name": key, "attrs": {}, "spans": spans})
+            msg.setdefault(group_bytes, []).append(key)
+        return srsly.msgpack_dumps(msg)
+
+    def get_docs(self, vocab: Vocab) -> Iterator[Doc]:
+        """Yield the Docs one at a time, their strings added to `vocab`."""
+        lookup: Dict[int, str] = {}
+        add = vocab.strings.add
+        for string in self.strings:
+            lookup[add(string)] = string
+        orth_col = self.attrs.index(A.ORTH)
+        set_attrs = [(j, attr) for j, attr in enumerate(self.attrs) if attr in _SETTABLE]
+        for i in range(len(self.tokens)):
+            tokens = self.tokens[i]
+            n = len(tokens)
+            orths = _from_spacy_values(tokens[:, orth_col], A.ORTH).tolist()
+            try:
+                words = [lookup[v] for v in orths]
+            except KeyError as e:
+                raise DataError(f"doc {i}: a word's hash ({e.args[0]}) is not in the file's string table") from None
+            spaces = None if self.flags[i].get("has_unknown_spaces") else self.spaces[i].reshape(-1).tolist()
+            doc = Doc(vocab, words=words, spaces=spaces)
+            if set_attrs:
+                array = numpy.empty((n, len(set_attrs)), dtype="uint64")
+                for k, (j, attr) in enumerate(set_attrs):
+                    column = tokens[:, j]
+                    array[:, k] = _from_spacy_values(column, attr) if attr in STRING_COLUMNS else column
+                self._check_doc_array(i, [a for _, a in set_attrs], array)
+                doc.from_array([a for _, a in set_attrs], array)
+            doc.cats = dict(self.cats[i]) if i < len(self.cats) else {}
+            if i < len(self.span_groups):
+                self._span_groups_from_bytes(doc, self.span_groups[i], lookup)
+            if i < len(self.user_data) and self.user_data[i] is not None:
+                doc.user_data.update(srsly.msgpack_loads(self.user_data[i], use_list=False))
+            yield doc
+
+    @staticmethod
+    def _check_doc_array(i: int, attrs: List[int], array: numpy.ndarray) -> None:
+        n = len(array)
+        if A.HEAD in attrs:
+            heads = array[:, attrs.index(A.HEAD)].view("int64") + numpy.arange(n)
+            if n and (heads.min() < 0 or heads.max() >= n):
+                raise DataError(f"doc {i}: a HEAD points outside the doc ({n} tokens)")
+        if A.ENT_IOB in attrs and n and array[:, attrs.index(A.ENT_IOB)].max() > 3:
+            raise DataError(f"doc {i}: ENT_IOB values must be 0..3")
+        if A.SENT_START in attrs and n:
+            values = array[:, attrs.index(A.SENT_START)].view("int64")
+            if values.min() < -1 or values.max() > 1:
+                raise DataError(f"doc {i}: SENT_START values must be -1, 0 or 1")
+
+    @staticmethod
+    def _span_groups_from_bytes(doc: Doc, data: bytes, lookup: Dict[int, str]) -> None:
+        if not data or data == _EMPTY_SPAN_GROUPS:
+            return
+        msg = srsly.msgpack_loads(data)
+        # older spaCy wrote a list of group bytes (keyed by group name), newer a map bytes -> keys
+        items = [(group, None) for group in msg] if isinstance(msg, list) else list(msg.items())
+        for group_bytes, keys in items:
+            group = srsly.msgpack_loads(group_bytes)
+            spans = []
+            for span_bytes in group["spans"]:
+                _id, kb_id, label, start, end, _sc, _ec = struct.unpack(_SPAN_STRUCT, span_bytes)
+                spans.append(Span(doc, start, end, label=_our_value(label), kb_id=_our_value(kb_id)))
+            for key in keys or [group["name"]]:
+                doc.spans[key] = list(spans)
+
+    def merge(self, other: "DocBin") -> None:
+        """Append another DocBin's docs; both must store the same attrs and user-data setting."""
+        if self.attrs != other.attrs:
+            raise ValueError(f"Cannot merge DocBins with different attrs: {self.attrs} vs {other.attrs}")
+        if self.store_user_data != other.store_user_data:
+            raise ValueError("Cannot merge DocBins that differ in store_user_data")
+        self.tokens.extend(other.tokens)
+        self.spaces.extend(other.spaces)
+        self.strings.update(other.strings)
+        self.cats.extend(other.cats)
+        self.flags.extend(other.flags)
+        self.span_groups.extend(other.span_groups)
+        self.user_data.extend(other.user_data)
+
+    # -- bytes ------------------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        lengths = [len(tokens) for tokens in self.tokens]
+        tokens = numpy.vstack(self.tokens) if self.tokens else numpy.zeros((0, len(self.attrs)), dtype="uint64")
+        spaces = numpy.vstack(self.spaces) if self.spaces else numpy.zeros((0, 1), dtype=bool)
+        msg = {
+            "version": self.version,
+            "attrs": self.attrs,
+            "tokens": numpy.ascontiguousarray(tokens, dtype="uint64").tobytes("C"),
+            "spaces": numpy.ascontiguousarray(spaces, dtype=bool).tobytes("C"),
+            "lengths": numpy.asarray(lengths, dtype="int32").tobytes("C"),
+            "strings": sorted(self.strings),
+            "cats": self.cats,
+            "flags": self.flags,
+            "span_groups": self.span_groups,
+        }
+        if self.store_user_data:
+            msg["user_data"] = self.user_data
+        return zlib.compress(srsly.msgpack_dumps(msg))
+
+    def from_bytes(self, data: bytes, *, path: Optional[Union[str, Path]] = None) -> "DocBin":
+        """Load from bytes; DataError (naming `path` if given) when they are not a DocBin."""
+        where = str(path) if path is not None else None
+        try:
+            msg = srsly.msgpack_loads(zlib.decompress(data))
+        except zlib.error:
+            raise DataError("not a .spacy file (zlib decompression failed)", path=where) from None
+        except Exception as e:  # msgpack raises several types for garbage
+            raise DataError(f"not a .spacy file (msgpack: {e})", path=where) from None
+        try:
+            self._load_msg(msg)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"corrupt .spacy file: {e}", path=where) from None
+        return self
+
+    def _load_msg(self, msg: Any) -> None:
+        if not isinstance(msg, dict):
+            raise ValueError("expected a map with attrs, tokens, spaces, lengths and strings")
+        missing = [k for k in ("attrs", "tokens", "spaces", "lengths", "strings") if k not in msg]
+        if missing:
+            raise ValueError(f"missing field(s) {', '.join(missing)}")
+        attrs = [int(a) for a in msg["attrs"]]
+        if not attrs or attrs[0] != A.ORTH:
+            raise ValueError("attrs must start with ORTH (65)")
+        lengths = numpy.frombuffer(msg["lengths"], dtype="int32")
+        flat_tokens = numpy.frombuffer(msg["tokens"], dtype="uint64")
+        flat_spaces = numpy.frombuffer(msg["spaces"], dtype=bool)
+        n_tokens = int(lengths.sum()) if len(lengths) else 0
+        if (lengths < 0).any() or flat_tokens.size != n_tokens * len(attrs) or flat_spaces.size != n_tokens:
+            raise ValueError(f"sizes disagree: {len(lengths)} docs of {n_tokens} tokens in all, "
+                             f"{flat_tokens.size} token values for {len(attrs)} attrs, {flat_spaces.size} spaces")
+        n_docs = len(lengths)
+        flat_tokens = flat_tokens.reshape((n_tokens, len(attrs)))
+        flat_spaces = flat_spaces.reshape((n_tokens, 1))
+        bounds = numpy.cumsum(lengths)[:-1] if n_docs else []
+        self.attrs = attrs
+        self.version = str(msg.get("version", DOCBIN_VERSION))
+        self.strings = set(msg["strings"])
+        self.tokens = numpy.split(flat_tokens, bounds) if n_docs else []
+        self.spaces = numpy.split(flat_spaces, bounds) if n_docs else []
+        self.cats = list(msg.get("cats") or [{} for _ in range(n_docs)])
+        self.flags = list(msg.get("flags") or [{} for _ in range(n_docs)])
+        self.span_groups = list(msg.get("span_groups") or [b"" for _ in range(n_docs)])
+        if "user_data" in msg:
+            self.user_data = list(msg["user_data"])
+            self.store_user_data = True
+        else:
+            self.user_data = [None] * n_docs
+        for name, values in (("cats", self.cats), ("flags", self.flags), ("span_groups", self.span_groups)):
+            if len(values) != n_docs:
+                raise ValueError(f"{len(values)} {name} entries for {n_docs} docs")
+        self._check_strings(flat_tokens)
+
+    def _check_strings(self, flat_tokens: numpy.ndarray) -> None:
+        """Every hash in a string column must have its string in the table."""
+        columns = [j for j, attr in enumerate(self.attrs) if attr in STRING_COLUMNS]
+        if not columns or not len(flat_tokens):
+            return
+        values = numpy.unique(flat_tokens[:, columns])
+        values = values[values >= N_SYMBOLS]
+        known = numpy.fromiter((hash_string(s) for s in self.strings), dtype="uint64", count=len(self.strings))
+        unknown = values[~numpy.isin(values, known)]
+        if len(unknown):
+            raise ValueError(f"{len(unknown)} hash(es) in the token arrays have no string in the string table "
+                             f"(e.g. {int(unknown[0])})")
+
+    # -- files ------------------------------------------------------------------------------------
+    def to_disk(self, path: Union[str, Path]) -> None:
+        """Write to `path` (a temp file renamed into place, so no half-written file is left)."""
+        atomic_write_bytes(Path(path), self.to_bytes())
+
+    def from_disk(self, path: Union[str, Path]) -> "DocBin":
+        path = Path(path)
+        if not path.exists():
+            raise PathError(f"file not found: {path}")
+        if path.is_dir():
+            raise PathError(f"expected a .spacy file, found a directory: {path}")
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise PathError(f"cannot read {path}: {e.strerror}") from None
+        return self.from_bytes(data, path=path)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to a temp file beside `path`, then rename it into place."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise PathError(f"cannot write {path}: directory {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=str(parent), prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise PathError(f"cannot write to {parent}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as file_:
+            file_.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

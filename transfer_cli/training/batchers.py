@@ -1,0 +1,122 @@
+"""Batchers: split a stream of examples into minibatches. Sizes may be ints or
+thinc schedules (e.g. compounding.v1), read once per batch."""
+import itertools
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, TypeVar, Union
+
+ItemT = TypeVar("ItemT")
+Sizing = Union[int, Sequence[int], Iterator[float]]  # thinc 8.3 schedules are generators
+
+
+def size_stream(size: Sizing) -> Iterator[int]:
+    """Batch sizes one after another; a finite list keeps repeating its last value."""
+    if isinstance(size, (int, float)):
+        return itertools.repeat(int(size))
+    if isinstance(size, (list, tuple)):
+        if not size:
+            raise ValueError("batch size list is empty")
+        return (int(s) for s in itertools.chain(size, itertools.repeat(size[-1])))
+    return (int(s) for s in size)
+
+
+def default_length(item: Any) -> int:
+    """Length of an Example or Doc in tokens."""
+    if hasattr(item, "reference") and hasattr(item, "predicted"):
+        return len(item.predicted)
+    return len(item)
+
+
+def minibatch_by_words(items: Iterable[ItemT], size: Sizing, *, tolerance: float = 0.2,
+                       discard_oversize: bool = False,
+                       get_length: Optional[Callable[[ItemT], int]] = None) -> Iterator[List[ItemT]]:
+    """Batches of about `size` words. The item that crosses `size` joins the batch when
+    the total stays within `size × (1 + tolerance)`, and closes it; otherwise it opens
+    the next batch. An item longer than that limit on its own is yielded alone (or
+    dropped with discard_oversize)."""
+    get_length = get_length or default_length
+    sizes = size_stream(size)
+    target = next(sizes)
+    batch: List[ItemT] = []
+    batch_words = 0
+    for item in items:
+        n = get_length(item)
+        if n > target * (1 + tolerance):
+            if not discard_oversize:
+                yield [item]
+            continue
+        if batch_words + n <= target:
+            batch.append(item)
+            batch_words += n
+            continue
+        if batch_words + n <= target * (1 + tolerance):
+            batch.append(item)
+            yield batch
+            batch, batch_words = [], 0
+        else:
+            yield batch
+            batch, batch_words = [item], n
+        target = next(sizes)
+    if batch:
+        yield batch
+
+
+def minibatch_by_sequence(items: Iterable[ItemT], size: Sizing) -> Iterator[List[ItemT]]:
+    """Batches of `size` items."""
+    sizes = size_stream(size)
+    iterator = iter(items)
+    while True:
+        batch = list(itertools.islice(iterator, next(sizes)))
+        if not batch:
+            return
+        yield batch
+
+
+def minibatch_by_padded_size(items: Iterable[ItemT], size: Sizing, *, buffer: int = 256,
+                             discard_oversize: bool = False,
+                             get_length: Optional[Callable[[ItemT], int]] = None) -> Iterator[List[ItemT]]:
+    """Batches whose padded size (longest item × number of items) stays under `size`;
+    items are sorted by length within a buffer so padding stays small."""
+    get_length = get_length or default_length
+    sizes = size_stream(size)
+    iterator = iter(items)
+    while True:
+        chunk = list(itertools.islice(iterator, buffer))
+        if not chunk:
+            return
+        chunk.sort(key=get_length)
+        target = next(sizes)
+        batch: List[ItemT] = []
+        longest = 0
+        for item in chunk:
+            n = get_length(item)
+            if n > target:
+                if not discard_oversize:
+                    yield [item]
+                continue
+            if batch and max(longest, n) * (len(batch) + 1) > target:
+                yield batch
+                target = next(sizes)
+                batch, longest = [], 0
+            batch.append(item)
+            longest = max(longest, n)
+        if batch:
+            yield batch
+
+
+def configure_minibatch_by_words(*, size: Sizing, tolerance: float = 0.2, discard_oversize: bool = False,
+                                 get_length: Optional[Callable] = None) -> Callable[[Iterable], Iterator[List]]:
+    """spacy.batch_by_words.v1"""
+    return lambda items: minibatch_by_words(items, size, tolerance=tolerance, discard_oversize=discard_oversize,
+                                            get_length=get_length)
+
+
+def configure_minibatch_by_sequence(*, size: Sizing, get_length: Optional[Callable] = None
+                                    ) -> Callable[[Iterable], Iterator[List]]:
+    """spacy.batch_by_sequence.v1"""
+    return lambda items: minibatch_by_sequence(items, size)
+
+
+def configure_minibatch_by_padded_size(*, size: Sizing, buffer: int = 256, discard_oversize: bool = False,
+                                       get_length: Optional[Callable] = None) -> Callable[[Iterable], Iterator[List]]:
+    """spacy.batch_by_padded.v1"""
+    return lambda items: minibatch_by_padded_size(items, size, buffer=buffer, discard_oversize=discard_oversize,
+                                                  get_length=get_length)
