@@ -71,3 +71,21 @@ def weighted_score(scores: Dict[str, Any], weights: Dict[str, Optional[float]]) 
             continue
         total += float(weight) * float(value)
     return total
+
+
+def tagger_score(examples: Iterable, *, attr: str = "tag", **kwargs) -> Dict[str, Optional[float]]:
+    return score_token_attr(examples, attr)
+
+
+def make_tagger_scorer() -> Callable[..., Dict[str, Optional[float]]]:
+    """spacy.tagger_scorer.v1"""
+    return tagger_score
+
+
+def _register() -> None:
+    from .config.registry import registry
+
+    registry.scorers.register("spacy.tagger_scorer.v1", func=make_tagger_scorer)
+
+
+_register()

@@ -6,6 +6,7 @@ stored on the docs (doc.tensor, doc._.trf_data)."""
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, List, Optional, Sequence
 
+import numpy
 from thinc.api import Model
 
 from ..errors import PipelineError
@@ -99,3 +100,27 @@ def listeners_inferring_shapes(model: Model) -> Iterator[None]:
     finally:
         for listener in listeners:
             listener._inferring_shapes = False
+
+
+def build_tok2vec_listener(width: int, upstream: str = "*") -> Listener:
+    """spacy.Tok2VecListener.v1: the output of the tok2vec component named `upstream`
+    ("*" for any), of `width` columns per token."""
+
+    def read_tensors(docs: List[Doc]) -> Optional[List]:
+        tensors = []
+        for doc in docs:
+            if not len(doc):
+                tensors.append(numpy.zeros((0, width), dtype="float32"))
+            elif doc.tensor.shape != (len(doc), width):
+                return None  # nothing (or something else) stored by the upstream
+            else:
+                tensors.append(doc.tensor)
+        return tensors
+
+    return Listener("tok2vec-listener", upstream, read_tensors, dims={"nO": width})
+
+
+def register() -> None:
+    from ..config.registry import registry
+
+    registry.architectures.register("spacy.Tok2VecListener.v1", func=build_tok2vec_listener)

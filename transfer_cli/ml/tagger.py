@@ -23,3 +23,10 @@ def build_tagger_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optiona
                           ) -> Model[List[Doc], List[Floats2d]]:
     """spacy.Tagger.v1: as v2 with normalized outputs."""
     return build_tagger_model(tok2vec, nO, normalize=True)
+
+
+def register() -> None:
+    from ..config.registry import registry
+
+    registry.architectures.register("spacy.Tagger.v2", func=build_tagger_model)
+    registry.architectures.register("spacy.Tagger.v1", func=build_tagger_model_v1)

@@ -112,6 +112,7 @@ class Pipeline:
         self._components = [(n, c) for n, c in self._components if n != name]
         self._disabled.discard(name)
         self._factory_names.pop(name, None)
+        self.link_listeners()
         return name, component
 
     def replace_pipe(self, name: str, factory_name: str, *, config: Optional[Dict[str, Any]] = None) -> Any:
@@ -129,9 +130,9 @@ class Pipeline:
     def _check_no_listeners_depend_on(self, name: str, action: str) -> None:
         upstream = self.get_pipe(name)
         listeners = getattr(upstream, "listeners", [])
-        if listeners:
-            users = sorted({n for n, c in self._components if n != name and getattr(c, "model", None) is not None
-                            and any(l in listeners for l in c.model.walk())})
+        users = sorted({n for n, c in self._components if n != name and getattr(c, "model", None) is not None
+                        and any(node in listeners for node in c.model.walk())})
+        if users:
             raise PipelineError(
                 f"Cannot {action} '{name}': components {users} listen to it through listener layers. "
                 f"Give them their own embedding (e.g. init-config --independent) or {action} them too")

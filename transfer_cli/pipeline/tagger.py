@@ -100,7 +100,7 @@ class Tagger(TrainableComponent):
         from ..scoring import score_token_attr
 
         if self.scorer is not None:
-            return self.scorer(examples, **kwargs)
+            return self.scorer(examples, attr=self.attr, **kwargs)
         return score_token_attr(examples, self.attr)
 
     def get_cfg(self) -> Dict[str, Any]:

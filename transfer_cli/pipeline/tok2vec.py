@@ -5,6 +5,7 @@ from typing import Callable, Dict, Iterable, List, Optional
 from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
+from ..errors import PipelineError
 from ..ml.listeners import Listener, batch_id, find_listeners
 from ..tokens import Doc
 from .component import TrainableComponent
@@ -24,6 +25,12 @@ class Tok2Vec(TrainableComponent):
             return
         for listener in find_listeners(model):
             if listener.upstream in (self.name, "*") and listener not in self.listeners:
+                width = self.model.get_dim("nO") if self.model.has_dim("nO") else None
+                if width is not None and listener.has_dim("nO") and listener.get_dim("nO") != width:
+                    raise PipelineError(
+                        f"Component '{component.name}' listens to '{self.name}' with width "
+                        f"{listener.get_dim('nO')}, but '{self.name}' outputs {width} columns: set the "
+                        f"listener's width to {width}")
                 self.listeners.append(listener)
                 listener.upstream_name = self.name
 

@@ -1,0 +1,79 @@
+"""Training loggers. A logger is `setup(nlp, stdout, stderr) -> (log_step, finalize)`;
+`log_step` gets a StepInfo after every step (with scores on evaluation steps).
+The console logger shows a tqdm bar between evaluations and a table row per evaluation."""
+import sys
+from pathlib import Path
+from typing import IO, Callable, Dict, List, Optional, Tuple, Union
+
+import tqdm
+from wasabi import Printer
+
+from .loop import StepInfo, write_log_line
+
+LoggerSetup = Callable[..., Tuple[Callable[[StepInfo], None], Callable[[], None]]]
+
+
+def console_logger(progress_bar: bool = False, console_output: bool = True,
+                   output_file: Optional[Union[str, Path]] = None) -> LoggerSetup:
+    """spacy.ConsoleLogger.v1. The bar shows on a terminal (always with progress_bar = true);
+    output_file appends every evaluation as a JSON line."""
+
+    def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr, *, score_weights: Dict[str, float] = None,
+              eval_frequency: int = 200, quiet: bool = False):
+        printer = Printer(no_print=quiet or not console_output)
+        losses_cols = [name for name, c in nlp.components if getattr(c, "is_trainable", False)]
+        score_cols = [k for k, w in (score_weights or {}).items() if w is not None]
+        header = ["E", "#"] + [f"LOSS {n.upper()}" for n in losses_cols] + [k.upper() for k in score_cols] + ["SCORE", "WPS"]
+        widths = [3, 6] + [max(10, len(h)) for h in header[2:]]
+        aligns = ["r"] * len(header)
+        state = {"bar": None, "printed_header": False}
+
+        def new_bar():
+            disable = quiet or not console_output or (not progress_bar and not stderr.isatty())
+            return tqdm.tqdm(total=eval_frequency, disable=disable, leave=False, file=stderr, ncols=80,
+                             desc="training")
+
+        def log_step(info: StepInfo) -> None:
+            if state["bar"] is None:
+                state["bar"] = new_bar()
+            state["bar"].update(1)
+            if info.scores is None:
+                return
+            state["bar"].close()
+            state["bar"] = None
+            if not state["printed_header"] and console_output and not quiet:
+                stdout.write(printer.row(header, widths=widths, aligns=aligns) + "\n")
+                stdout.write(printer.row(["-" * w for w in widths], widths=widths) + "\n")
+                state["printed_header"] = True
+            row = [info.epoch, info.step]
+            row += [f"{info.losses.get(n, 0.0):.2f}" for n in losses_cols]
+            row += [_fmt_score(info.scores.get(k)) for k in score_cols]
+            row += [f"{info.score:.2f}" if info.score is not None else "", f"{info.words_per_second or 0:.0f}"]
+            if console_output and not quiet:
+                stdout.write(printer.row(row, widths=widths, aligns=aligns) + "\n")
+                stdout.flush()
+            if output_file is not None:
+                write_log_line(Path(output_file), info)
+
+        def finalize() -> None:
+            if state["bar"] is not None:
+                state["bar"].close()
+                state["bar"] = None
+
+        return log_step, finalize
+
+    return setup
+
+
+def _fmt_score(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        return f"{value * 100:.2f}" if 0 <= value <= 1 else f"{value:.2f}"
+    return str(value)
+
+
+def register() -> None:
+    from ..config.registry import registry
+
+    registry.loggers.register("spacy.ConsoleLogger.v1", func=console_logger)
