@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -76,6 +77,8 @@ def import_code(code_path: Optional[Path]) -> None:
         tb = traceback.extract_tb(e.__traceback__)
         frames = [f for f in tb if Path(f.filename).resolve() == path.resolve()]
         where = f"{path}:{frames[-1].lineno}" if frames else str(path)
+        if isinstance(e, SyntaxError) and e.filename and Path(e.filename).resolve() == path.resolve():
+            where = f"{path}:{e.lineno}"  # a syntax error has no frame in the file
         raise UserError(f"error in --code file {where}: {type(e).__name__}: {e}") from e
 
 
@@ -90,7 +93,8 @@ def handle_errors(func: Callable) -> Callable:
         except UserError as e:
             if is_verbose():
                 traceback.print_exc()
-            msg.fail(str(e))
+            for line in str(e).splitlines() or [str(e)]:  # several config problems: one line each
+                msg.fail(line)
             raise typer.Exit(1)
         except KeyboardInterrupt:
             msg.warn("Interrupted")
@@ -107,3 +111,16 @@ def is_verbose() -> bool:
 
 def not_yet(command: str, issue: str) -> None:
     raise UserError(f"'{command}' is not available yet: its engine ({issue}) has not landed in this version.")
+
+
+def setup_gpu(gpu_id: int) -> None:
+    """Use GPU `gpu_id` through thinc (CuPy) and torch; -1 keeps the CPU."""
+    if gpu_id < 0:
+        return
+    from thinc.api import require_gpu
+
+    try:
+        require_gpu(gpu_id)
+    except (ValueError, ImportError) as e:
+        raise UserError(f"--gpu-id {gpu_id}: no usable GPU ({e}); install the cuda12x extra "
+                        f"(pip install 'transfer-cli[cuda12x]') or use --gpu-id -1") from e

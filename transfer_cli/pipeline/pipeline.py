@@ -23,11 +23,27 @@ class Pipeline:
         self.lang = lang
         self.tokenizer = tokenizer
         self.meta: Dict[str, Any] = dict(meta or {})
-        self.config = config
         self.batch_size = batch_size
         self._components: List[Tuple[str, Any]] = []
         self._disabled: set = set()
         self._factory_names: Dict[str, str] = {}
+        self._component_configs: Dict[str, Dict[str, Any]] = {}
+        self.base_config: Any = config  # the config the pipeline was built from, if any
+
+    @property
+    def config(self) -> Any:
+        """The pipeline's config: the one it was built from, with [nlp] pipeline/disabled and
+        [components] reflecting the components it has now."""
+        from confection import Config
+
+        config = Config(self.base_config or {}, is_interpolated=False).copy()
+        config.setdefault("nlp", {})
+        config["nlp"]["lang"] = self.lang
+        config["nlp"]["pipeline"] = self.component_names
+        config["nlp"]["disabled"] = self.disabled
+        config["components"] = {name: self._component_configs[name] for name in self.component_names
+                                if name in self._component_configs}
+        return config
 
     # -- components ---------------------------------------------------------------------------
     @property
@@ -65,24 +81,25 @@ class Pipeline:
     def add_pipe(self, factory_name: str, name: Optional[str] = None, *, before: Optional[str] = None,
                  after: Optional[str] = None, first: bool = False, last: bool = False,
                  config: Optional[Dict[str, Any]] = None) -> Any:
-        """Create a component from a registered factory and insert it."""
-        from ..config.factories import create_component
+        """Create a component from a registered factory (its defaults, `config` on top) and insert it."""
+        from .build import build_component
 
         name = name or factory_name
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
-        component = create_component(self, factory_name, name, config or {})
-        self._insert(name, component, before=before, after=after, first=first, last=last)
-        self._factory_names[name] = factory_name
-        self.link_listeners()
-        return component
+        component, block = build_component(self, factory_name, name, config)
+        return self.add_component(name, component, factory_name=factory_name, config_block=block,
+                                  before=before, after=after, first=first, last=last)
 
-    def add_component(self, name: str, component: Any, *, factory_name: Optional[str] = None, **position) -> Any:
-        """Insert an already-built component (used when building from a config)."""
+    def add_component(self, name: str, component: Any, *, factory_name: Optional[str] = None,
+                      config_block: Optional[Dict[str, Any]] = None, **position) -> Any:
+        """Insert an already-built component; `config_block` is its [components.NAME] config."""
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
         self._insert(name, component, **position)
         self._factory_names[name] = factory_name or name
+        if config_block is not None:
+            self._component_configs[name] = config_block
         self.link_listeners()
         return component
 
@@ -112,18 +129,20 @@ class Pipeline:
         self._components = [(n, c) for n, c in self._components if n != name]
         self._disabled.discard(name)
         self._factory_names.pop(name, None)
+        self._component_configs.pop(name, None)
         self.link_listeners()
         return name, component
 
     def replace_pipe(self, name: str, factory_name: str, *, config: Optional[Dict[str, Any]] = None) -> Any:
-        from ..config.factories import create_component
+        from .build import build_component
 
         self.get_pipe(name)
         self._check_no_listeners_depend_on(name, "replace")
-        component = create_component(self, factory_name, name, config or {})
+        component, block = build_component(self, factory_name, name, config)
         component.name = name
         self._components = [(n, component if n == name else c) for n, c in self._components]
         self._factory_names[name] = factory_name
+        self._component_configs[name] = block
         self.link_listeners()
         return component
 
@@ -144,6 +163,8 @@ class Pipeline:
         self.get_pipe(new).name = new
         if old in self._factory_names:
             self._factory_names[new] = self._factory_names.pop(old)
+        if old in self._component_configs:
+            self._component_configs[new] = self._component_configs.pop(old)
         self.link_listeners()
 
     def disable_pipe(self, name: str) -> None:
@@ -209,13 +230,19 @@ class Pipeline:
         yield from docs
 
     # -- training -----------------------------------------------------------------------------------
-    def initialize(self, get_examples: Callable[[], Iterable], *, sgd: Optional[Optimizer] = None) -> Optimizer:
-        """Initialize every component's model from a sample of the examples (labels, shapes)."""
+    def initialize(self, get_examples: Callable[[], Iterable], *, sgd: Optional[Optimizer] = None,
+                   settings: Optional[Dict[str, Dict[str, Any]]] = None) -> Optimizer:
+        """Initialize every component's model from the examples (labels, shapes).
+        `settings[name]` are extra keyword arguments for that component (e.g. labels)."""
         from thinc.api import Adam
 
+        settings = settings or {}
+        unknown = [name for name in settings if not self.has_pipe(name)]
+        if unknown:
+            raise PipelineError(f"[initialize.components] names components that are not in the pipeline: {unknown}")
         self.link_listeners()
         for name, component in self._components:
-            component.initialize(get_examples, nlp=self)
+            component.initialize(get_examples, nlp=self, **settings.get(name, {}))
         self.link_listeners()
         return sgd if sgd is not None else Adam(0.001)
 

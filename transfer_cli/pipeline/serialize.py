@@ -47,8 +47,11 @@ def write_pipeline(nlp: "Pipeline", path: Path) -> None:
 
 
 def _write_contents(nlp: "Pipeline", path: Path) -> None:
-    if nlp.config is not None:
-        nlp.config.to_disk(path / "config.cfg")
+    unsaved = [name for name in nlp.component_names if name not in nlp._component_configs]
+    if unsaved:
+        raise PipelineError(f"Cannot save components {unsaved}: they were added without a config block "
+                            f"(use nlp.add_pipe(factory_name) so they can be rebuilt when loading)")
+    nlp.config.to_disk(path / "config.cfg")
     srsly.write_json(path / "meta.json", pipeline_meta(nlp))
     vocab_dir = path / "vocab"
     vocab_dir.mkdir()

@@ -21,6 +21,7 @@ COLUMNS: Tuple[int, ...] = (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE
                             A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID)
 COL: Dict[int, int] = {attr: i for i, attr in enumerate(COLUMNS)}
 N_LEX = 7  # ORTH..FLAGS come from the Vocab's lexeme rows
+FIRST_ANNOTATION_COL = N_LEX + 2  # after SPACY and IDX: what annotation sets
 SIGNED = {A.HEAD, A.SENT_START}
 STRING_ATTRS = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID}
 # ENT_IOB codes, as in spaCy: 0 missing, 1 inside, 2 outside, 3 begin.
@@ -361,7 +362,7 @@ class Doc:
     def blank_copy(self) -> "Doc":
         """Same words and spaces, no annotation: the 'predicted' side of an Example."""
         doc = self.copy()
-        doc.cols[:, N_LEX + 2:] = 0  # keep lexical columns, SPACY and IDX
+        doc.cols[:, FIRST_ANNOTATION_COL:] = 0
         doc.tensor = numpy.zeros((0, 0), dtype="float32")
         doc.cats = {}
         doc.user_data = {}

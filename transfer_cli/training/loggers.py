@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import IO, Callable, Dict, List, Optional, Tuple, Union
 
 import tqdm
-from wasabi import Printer
+from wasabi import row as table_row
 
 from .loop import StepInfo, write_log_line
 
@@ -20,7 +20,6 @@ def console_logger(progress_bar: bool = False, console_output: bool = True,
 
     def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr, *, score_weights: Dict[str, float] = None,
               eval_frequency: int = 200, quiet: bool = False):
-        printer = Printer(no_print=quiet or not console_output)
         losses_cols = [name for name, c in nlp.components if getattr(c, "is_trainable", False)]
         score_cols = [k for k, w in (score_weights or {}).items() if w is not None]
         header = ["E", "#"] + [f"LOSS {n.upper()}" for n in losses_cols] + [k.upper() for k in score_cols] + ["SCORE", "WPS"]
@@ -42,15 +41,15 @@ def console_logger(progress_bar: bool = False, console_output: bool = True,
             state["bar"].close()
             state["bar"] = None
             if not state["printed_header"] and console_output and not quiet:
-                stdout.write(printer.row(header, widths=widths, aligns=aligns) + "\n")
-                stdout.write(printer.row(["-" * w for w in widths], widths=widths) + "\n")
+                stdout.write(table_row(header, widths=widths, aligns=aligns) + "\n")
+                stdout.write(table_row(["-" * w for w in widths], widths=widths) + "\n")
                 state["printed_header"] = True
             row = [info.epoch, info.step]
             row += [f"{info.losses.get(n, 0.0):.2f}" for n in losses_cols]
             row += [_fmt_score(info.scores.get(k)) for k in score_cols]
             row += [f"{info.score:.2f}" if info.score is not None else "", f"{info.words_per_second or 0:.0f}"]
             if console_output and not quiet:
-                stdout.write(printer.row(row, widths=widths, aligns=aligns) + "\n")
+                stdout.write(table_row(row, widths=widths, aligns=aligns) + "\n")
                 stdout.flush()
             if output_file is not None:
                 write_log_line(Path(output_file), info)

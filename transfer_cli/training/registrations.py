@@ -10,3 +10,7 @@ registry.batchers.register("spacy.batch_by_padded.v1", func=configure_minibatch_
 from . import loggers  # noqa: E402
 
 loggers.register()
+
+from . import corpus  # noqa: E402
+
+corpus.register()

@@ -1,0 +1,116 @@
+"""Applying a pipeline to files (the engine of `apply`): read texts or docs lazily,
+annotate in batches, write .spacy or JSONL atomically."""
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Union
+
+import tqdm
+
+from .errors import DataError, PathError
+from .tokens import Doc
+
+INPUT_SUFFIXES = (".txt", ".jsonl", ".spacy")
+
+
+def input_files(path: Path) -> List[Path]:
+    if not path.exists():
+        raise PathError("input path does not exist", path=str(path))
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.suffix in INPUT_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"no input files ({', '.join(INPUT_SUFFIXES)}) in this directory", path=str(path))
+    return files
+
+
+def read_inputs(nlp, path: Path, text_key: str) -> Iterator[Union[str, Doc]]:
+    for file_path in input_files(path):
+        if file_path.suffix == ".spacy":
+            from .tokens.docbin import DocBin
+
+            for doc in DocBin().from_disk(file_path).get_docs(nlp.vocab):
+                yield doc.blank_copy()
+        elif file_path.suffix == ".jsonl":
+            with file_path.open(encoding="utf8") as f:
+                for line_no, line in enumerate(f, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as e:
+                        raise DataError(f"invalid JSON ({e.msg})", path=str(file_path), line=line_no) from None
+                    if not isinstance(record, dict) or not isinstance(record.get(text_key), str):
+                        raise DataError(f'expected a JSON object with a "{text_key}" string',
+                                        path=str(file_path), line=line_no)
+                    yield record[text_key]
+        else:
+            try:
+                with file_path.open(encoding="utf8") as f:
+                    for line in f:
+                        if line.strip():
+                            yield line.rstrip("\n")
+            except UnicodeDecodeError as e:
+                raise DataError(f"not UTF-8 text ({e.reason} at byte {e.start})", path=str(file_path)) from None
+
+
+def doc_to_json(doc: Doc) -> Dict[str, Any]:
+    """A JSON-friendly view of the annotation a pipeline sets."""
+    tokens = []
+    for token in doc:
+        entry: Dict[str, Any] = {"text": token.text, "start": token.idx, "end": token.idx + len(token.text)}
+        for attr in ("tag_", "pos_", "lemma_", "dep_"):
+            value = getattr(token, attr)
+            if value:
+                entry[attr.rstrip("_")] = value
+        if token.morph:
+            entry["morph"] = token.morph
+        tokens.append(entry)
+    record: Dict[str, Any] = {"text": doc.text, "tokens": tokens}
+    if doc.has_annotation("ENT_IOB"):
+        record["ents"] = [{"start": e.start_char, "end": e.end_char, "label": e.label_} for e in doc.ents]
+    if doc.has_sentence_boundaries:
+        record["sents"] = [{"start": s.start_char, "end": s.end_char} for s in doc.sents]
+    if doc.cats:
+        record["cats"] = doc.cats
+    return record
+
+
+def annotate_files(model_path: Union[str, Path], input_path: Union[str, Path], output_path: Union[str, Path], *,
+                   text_key: str = "text", batch_size: int = 64, progress: bool = True) -> int:
+    from .pipeline.build import load
+
+    output_path = Path(output_path)
+    if output_path.suffix not in (".spacy", ".jsonl"):
+        raise PathError("the output file must end in .spacy or .jsonl", path=str(output_path))
+    nlp = load(model_path)
+    inputs = read_inputs(nlp, Path(input_path), text_key)
+    docs = nlp.pipe(inputs, batch_size=batch_size)
+    docs = tqdm.tqdm(docs, disable=None if progress else True, desc="annotating", unit="doc", leave=False)
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output_path.name}.", dir=output_path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    count = 0
+    try:
+        if output_path.suffix == ".spacy":
+            from .tokens.docbin import DocBin
+
+            docbin = DocBin(store_user_data=False)
+            for doc in docs:
+                docbin.add(doc)
+                count += 1
+            tmp.write_bytes(docbin.to_bytes())
+        else:
+            with tmp.open("w", encoding="utf8") as f:
+                for doc in docs:
+                    f.write(json.dumps(doc_to_json(doc), ensure_ascii=False) + "\n")
+                    count += 1
+        if count == 0:
+            raise DataError("the input holds no texts to annotate", path=str(input_path))
+        os.replace(tmp, output_path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return count

@@ -1,0 +1,29 @@
+"""`transfer-cli apply MODEL INPUT OUTPUT`: annotate text, JSONL or .spacy with a pipeline."""
+from pathlib import Path
+
+import typer
+from wasabi import msg
+
+from ._util import app, handle_errors, setup_gpu
+
+
+@app.command("apply")
+@handle_errors
+def apply_cli(
+    model: Path = typer.Argument(..., help="Trained pipeline directory."),
+    input_path: Path = typer.Argument(..., help="Input: .txt (one doc per line), .jsonl ({\"text\": ...} per line), "
+                                                ".spacy, or a directory of these."),
+    output_path: Path = typer.Argument(..., help="Output file: .spacy or .jsonl."),
+    text_key: str = typer.Option("text", "--text-key", help="JSONL field holding the text."),
+    batch_size: int = typer.Option(64, "--batch-size", "-b", help="Docs per batch."),
+    gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
+) -> None:
+    """Run a pipeline over text/JSONL/.spacy input and write the annotated docs."""
+    from ..annotate import annotate_files
+
+    setup_gpu(gpu_id)
+    n_docs = annotate_files(model, input_path, output_path, text_key=text_key, batch_size=batch_size,
+                            progress=not quiet)
+    msg.good(f"Annotated {n_docs} docs → {output_path}")

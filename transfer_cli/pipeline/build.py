@@ -1,0 +1,74 @@
+"""Building pipelines: `blank(lang)`, from a config, and `load(path)` from a
+directory written by `Pipeline.to_disk` (config.cfg + weights)."""
+import copy
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+from confection import Config
+
+from ..errors import ConfigError, PathError, PipelineError
+from .pipeline import Pipeline
+
+
+def blank(lang: str = "en") -> Pipeline:
+    """An empty pipeline: the language's tokenizer and vocab, no components."""
+    from ..lang import get_lang_class
+
+    defaults = get_lang_class(lang)
+    vocab = defaults.create_vocab()
+    nlp = Pipeline(vocab, lang=lang, tokenizer=defaults.create_tokenizer(vocab))
+    nlp.base_config = Config({"nlp": {"lang": lang}})
+    return nlp
+
+
+def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):
+    """(component, filled config block) from a factory name and settings over its defaults."""
+    from ..config.resolving import resolve_component_block
+
+    block = {"factory": factory_name, **copy.deepcopy(settings or {})}
+    spec = resolve_component_block(name, block)
+    component = spec.func(nlp, name, **spec.settings)
+    return component, spec.config
+
+
+def pipeline_from_config(config: Config, *, fill: bool = True) -> Pipeline:
+    """Build (not initialize) the pipeline a config describes: tokenizer, vocab and
+    every component of [nlp] pipeline, in order."""
+    from ..config.filling import fill_config
+    from ..config.resolving import resolve_components, resolve_path
+
+    filled = fill_config(config) if fill else config
+    nlp_section = resolve_path(filled, "nlp")
+    nlp = blank(nlp_section.get("lang") or "en")
+    make_tokenizer = nlp_section.get("tokenizer")
+    if callable(make_tokenizer):
+        nlp.tokenizer = make_tokenizer(nlp)
+    nlp.batch_size = int(nlp_section.get("batch_size") or 1000)
+    nlp.base_config = filled
+    for spec in resolve_components(filled):
+        if spec.source is not None:
+            raise ConfigError("components with source = \"...\" (copied from a trained pipeline) are not "
+                              "supported yet: train the component here or copy its block",
+                              key=f"components.{spec.name}.source")
+        component = spec.func(nlp, spec.name, **spec.settings)
+        nlp.add_component(spec.name, component, factory_name=spec.factory, config_block=spec.config)
+    for name in nlp_section.get("disabled") or []:
+        if not nlp.has_pipe(name):
+            raise ConfigError(f"'{name}' is disabled but not in the pipeline", key="nlp.disabled")
+        nlp.disable_pipe(name)
+    return nlp
+
+
+def load(path: Union[str, Path]) -> Pipeline:
+    """Load a pipeline directory written by `Pipeline.to_disk` (e.g. `train`'s model-best).
+    Weights are thinc msgpack bytes and JSON; nothing is unpickled."""
+    from ..config.loading import load_config
+
+    path = Path(path)
+    if not path.exists():
+        raise PathError("pipeline directory not found", path=str(path))
+    if not (path / "config.cfg").exists():
+        raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
+    config = load_config(path / "config.cfg")
+    nlp = pipeline_from_config(config, fill=False)
+    return nlp.from_disk(path)

@@ -1,0 +1,156 @@
+"""Registered corpus readers: `spacy.Corpus.v1` (gold docs from .spacy files, or
+CoNLL-U / IOB / JSONL read directly) and `spacy.JsonlCorpus.v1` (raw text).
+A reader is a callable `corpus(nlp) -> Iterator[Example]`, read lazily each epoch."""
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, List, Optional, Union
+
+from ..errors import DataError, PathError
+from ..tokens import Doc
+from ..tokens.example import Example
+
+SUPPORTED_SUFFIXES = (".spacy", ".conllu", ".iob", ".tsv", ".jsonl", ".conll")
+
+
+def walk_corpus(path: Union[str, Path]) -> List[Path]:
+    """The corpus files at `path`: the file itself, or the supported files under a directory."""
+    path = Path(path)
+    if not path.exists():
+        raise PathError(f"corpus path does not exist (set it with --paths.train / --paths.dev)", path=str(path))
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUPPORTED_SUFFIXES
+                   and not p.name.startswith("."))
+    if not files:
+        raise DataError(f"no corpus files ({', '.join(SUPPORTED_SUFFIXES)}) in this directory", path=str(path))
+    return files
+
+
+class Corpus:
+    """Gold documents → Examples. The predicted side is the reference text tokenized by
+    the pipeline's tokenizer (aligned to the gold tokens), or the gold tokens themselves
+    with gold_preproc (one example per gold sentence)."""
+
+    def __init__(self, path: Optional[Union[str, Path]], *, limit: int = 0, gold_preproc: bool = False,
+                 max_length: int = 0, augmenter: Optional[Callable] = None) -> None:
+        if path is None:
+            raise PathError("a corpus path is not set: give it with --paths.train PATH / --paths.dev PATH")
+        self.path = Path(path)
+        self.limit = limit
+        self.gold_preproc = gold_preproc
+        self.max_length = max_length
+        self.augmenter = augmenter
+
+    def __call__(self, nlp) -> Iterator[Example]:
+        from .readers import read_docs
+
+        count = 0
+        for file_path in walk_corpus(self.path):
+            for reference in read_docs(file_path, vocab=nlp.vocab):
+                for example in self._make_examples(nlp, reference):
+                    if self.augmenter is not None:
+                        for augmented in self.augmenter(nlp, example):
+                            yield augmented
+                    else:
+                        yield example
+                    count += 1
+                    if self.limit and count >= self.limit:
+                        return
+
+    def _make_examples(self, nlp, reference: Doc) -> Iterator[Example]:
+        if not len(reference):
+            return
+        if self.gold_preproc:
+            pieces = list(reference.sents) if reference.has_sentence_boundaries else [reference[:]]
+            for sent in pieces:
+                gold = _span_as_doc(reference, sent.start, sent.end)
+                yield Example(Doc(nlp.vocab, gold.words, gold.spaces), gold)
+            return
+        if self.max_length and len(reference) > self.max_length:
+            # too long: one example per sentence that fits; longer sentences are skipped
+            if reference.has_sentence_boundaries:
+                for sent in reference.sents:
+                    if len(sent) <= self.max_length:
+                        gold = _span_as_doc(reference, sent.start, sent.end)
+                        yield Example(nlp.make_doc(gold.text), gold)
+            return
+        yield Example(nlp.make_doc(reference.text), reference)
+
+
+def _span_as_doc(doc: Doc, start: int, end: int) -> Doc:
+    """A new Doc holding tokens start..end with their annotation (heads kept when inside)."""
+    from ..tokens import attrs as A
+    from ..tokens.doc import COL, FIRST_ANNOTATION_COL
+
+    spaces = doc.spaces[start:end]
+    spaces[-1] = False
+    piece = Doc(doc.vocab, doc.words[start:end], spaces)
+    piece.cols[:, FIRST_ANNOTATION_COL:] = doc.cols[start:end, FIRST_ANNOTATION_COL:]
+    heads = doc.cols[start:end, COL[A.HEAD]].view("int64") + range(start, end)
+    outside = (heads < start) | (heads >= end)
+    if outside.any():  # arcs leaving the span: mark the syntax of this piece missing
+        piece.cols[:, COL[A.HEAD]] = 0
+        piece.cols[:, COL[A.DEP]] = 0
+    piece.cats = dict(doc.cats)
+    return piece
+
+
+class JsonlCorpus:
+    """Raw text from JSONL lines {"text": ...}: examples whose reference is the
+    predicted doc itself (for pretraining). Lines outside min/max length are skipped."""
+
+    def __init__(self, path: Optional[Union[str, Path]], *, min_length: int = 0, max_length: int = 0,
+                 limit: int = 0) -> None:
+        if path is None:
+            raise PathError("the raw text path is not set: give it with --paths.raw_text PATH (or --paths.raw)")
+        self.path = Path(path)
+        self.min_length = min_length
+        self.max_length = max_length
+        self.limit = limit
+
+    def __call__(self, nlp) -> Iterator[Example]:
+        count = 0
+        for file_path in walk_corpus(self.path):
+            for line_no, record in enumerate(_read_jsonl(file_path), start=1):
+                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                    raise DataError('expected a JSON object with a "text" string', path=str(file_path), line=line_no)
+                doc = nlp.make_doc(record["text"])
+                if self.min_length and len(doc) < self.min_length:
+                    continue
+                if self.max_length and len(doc) > self.max_length:
+                    continue
+                yield Example(doc, doc)
+                count += 1
+                if self.limit and count >= self.limit:
+                    return
+
+
+def _read_jsonl(path: Path) -> Iterator[object]:
+    import json
+
+    with path.open("r", encoding="utf8") as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"invalid JSON ({e.msg})", path=str(path), line=line_no) from None
+
+
+def create_docbin_reader(path: Optional[Path], gold_preproc: bool = False, max_length: int = 0, limit: int = 0,
+                         augmenter: Optional[Callable] = None) -> Corpus:
+    """spacy.Corpus.v1"""
+    return Corpus(path, gold_preproc=gold_preproc, max_length=max_length, limit=limit, augmenter=augmenter)
+
+
+def create_jsonl_reader(path: Optional[Path], min_length: int = 0, max_length: int = 0,
+                        limit: int = 0) -> JsonlCorpus:
+    """spacy.JsonlCorpus.v1"""
+    return JsonlCorpus(path, min_length=min_length, max_length=max_length, limit=limit)
+
+
+def register() -> None:
+    from ..config.registry import registry
+
+    registry.readers.register("spacy.Corpus.v1", func=create_docbin_reader)
+    registry.readers.register("spacy.JsonlCorpus.v1", func=create_jsonl_reader)

@@ -1,0 +1,87 @@
+"""Training a pipeline from a config into an output directory: model-best (saved at
+each new best evaluation), model-last (at the end, or on Ctrl-C) and
+training_log.jsonl (one line per evaluation)."""
+import sys
+from pathlib import Path
+from typing import IO, Any, Dict, Optional
+
+from confection import Config
+
+from .initialize import TrainingSetup, init_pipeline
+from .loop import StepInfo, TrainingSettings, train_loop, write_log_line
+
+LOG_NAME = "training_log.jsonl"
+
+
+def settings_from(training: Dict[str, Any]) -> TrainingSettings:
+    return TrainingSettings(
+        dropout=float(training.get("dropout", 0.1)),
+        accumulate_gradient=int(training.get("accumulate_gradient", 1)),
+        patience=int(training.get("patience", 0)),
+        max_epochs=int(training.get("max_epochs", 0)),
+        max_steps=int(training.get("max_steps", 0)),
+        eval_frequency=int(training.get("eval_frequency", 200)),
+        frozen_components=list(training.get("frozen_components") or []),
+        annotating_components=list(training.get("annotating_components") or []),
+        score_weights=dict(training.get("score_weights") or {}),
+        before_update=training.get("before_update"),
+    )
+
+
+def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: int = -1,
+                      stdout: IO = sys.stdout, stderr: IO = sys.stderr, quiet: bool = False,
+                      on_setup=None) -> Dict[str, Any]:
+    """Initialize and train. Returns a summary (best score, steps, paths)."""
+    setup = init_pipeline(config, use_gpu=use_gpu)
+    if on_setup is not None:
+        on_setup(setup)
+    return run_training(setup, output_path, stdout=stdout, stderr=stderr, quiet=quiet)
+
+
+def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: IO = sys.stdout,
+                 stderr: IO = sys.stderr, quiet: bool = False) -> Dict[str, Any]:
+    nlp, training = setup.nlp, setup.training
+    settings = settings_from(training)
+    if output_path is not None:
+        output_path = Path(output_path)
+        output_path.mkdir(parents=True, exist_ok=True)
+        log_path = output_path / LOG_NAME
+        if log_path.exists():
+            log_path.unlink()
+    log_step, finalize = training["logger"](nlp, stdout, stderr, score_weights=settings.score_weights,
+                                            eval_frequency=settings.eval_frequency, quiet=quiet)
+    before_to_disk = training.get("before_to_disk")
+    last_info: Dict[str, Optional[StepInfo]] = {"step": None, "best": None}
+
+    def save(name: str, info: Optional[StepInfo]) -> None:
+        if output_path is None:
+            return
+        if info is not None and info.scores is not None:
+            nlp.meta["performance"] = {k: v for k, v in info.scores.items() if not isinstance(v, dict)}
+        target = before_to_disk(nlp) if before_to_disk is not None else nlp
+        target.to_disk(output_path / name)
+
+    def on_step(info: StepInfo) -> None:
+        last_info["step"] = info
+        log_step(info)
+        if info.scores is not None and output_path is not None:
+            write_log_line(output_path / LOG_NAME, info)
+
+    def on_best(info: StepInfo) -> None:
+        last_info["best"] = info
+        save("model-best", info)
+
+    interrupted = False
+    try:
+        best = train_loop(nlp, setup.optimizer, setup.train_corpus, setup.dev_corpus, training["batcher"],
+                          settings, seed=int(training.get("seed") or 0), on_step=on_step, on_best=on_best)
+    except KeyboardInterrupt:
+        interrupted = True
+        best = last_info["best"]
+    finally:
+        finalize()
+    save("model-last", last_info["best"])
+    step_info = last_info["step"]
+    return {"best_score": best.score if best else None, "best_step": best.step if best else None,
+            "best_scores": best.scores if best else None, "steps": step_info.step if step_info else 0,
+            "interrupted": interrupted, "output": str(output_path) if output_path else None}
