@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Run the transfer-cli vs spaCy benchmarks and write benchmarks/RESULTS.md.
+#
+#   make bench                         # DATA_DIR=../shared/data, PYTHON=.venv/bin/python
+#   DATA_DIR=/path/to/data PYTHON=.venv/bin/python bash benchmarks/run.sh [--only tokenizer] [--repeats 5]
+#
+# spaCy lives only in its own venv, .venv-bench (created here when missing). Each benchmark runs
+# each system in a separate process, both in this one run. Thread settings (OPENBLAS_*, OMP_*,
+# MKL_*) are passed through exactly as set in the caller's environment: nothing is changed here.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DATA_DIR="${DATA_DIR:-../shared/data}"
+PYTHON="${PYTHON:-.venv/bin/python}"
+BENCH_VENV="${BENCH_VENV:-.venv-bench}"
+export OPENBLAS_NUM_THREADS OPENBLAS_CORETYPE OMP_NUM_THREADS MKL_NUM_THREADS
+
+if [ ! -d "$DATA_DIR/en_ewt" ]; then
+    echo "benchmarks/run.sh: no data at DATA_DIR=$DATA_DIR (expected $DATA_DIR/en_ewt/)" >&2
+    exit 1
+fi
+
+if [ ! -x "$BENCH_VENV/bin/python" ]; then
+    echo "[bench] creating $BENCH_VENV (spaCy 3.8 + spacy-transformers)" >&2
+    python3 -m venv "$BENCH_VENV"
+fi
+if ! "$BENCH_VENV/bin/python" -c "import spacy, spacy_transformers" 2>/dev/null; then
+    # torch first and pinned: otherwise spacy-transformers pulls a multi-GB CUDA build.
+    "$BENCH_VENV/bin/pip" install torch==2.13.0
+    "$BENCH_VENV/bin/pip" install spacy==3.8.18 spacy-transformers
+fi
+
+if [ -n "${MAKELEVEL:-}" ]; then
+    COMMAND="make bench DATA_DIR=$DATA_DIR"
+else
+    COMMAND="bash benchmarks/run.sh${*:+ $*} (DATA_DIR=$DATA_DIR)"
+fi
+
+exec "$PYTHON" benchmarks/harness.py \
+    --data-dir "$DATA_DIR" \
+    --ours-python "$PYTHON" \
+    --spacy-python "$BENCH_VENV/bin/python" \
+    --command "$COMMAND" \
+    "$@"

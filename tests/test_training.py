@@ -1,0 +1,220 @@
+"""Training end to end on sample_data: the tagger learns, saved pipelines reload to
+identical predictions, shared and independent setups, and bad input is reported."""
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy
+import pytest
+from typer.testing import CliRunner
+
+import transfer_cli
+from transfer_cli.cli.app import _register_commands, app
+from transfer_cli.config.loading import load_config, load_config_from_str
+from transfer_cli.config.quickstart import init_config
+from transfer_cli.training.corpus import Corpus
+from transfer_cli.training.train import train_from_config
+
+SAMPLE = Path(__file__).parent.parent / "sample_data"
+TRAIN = SAMPLE / "en_ewt" / "train.conllu"
+DEV = SAMPLE / "en_ewt" / "dev.conllu"
+
+_register_commands()
+runner = CliRunner()
+
+
+def cli(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, " ".join(result.output.split())
+
+
+def tagger_config(**overrides):
+    config = init_config(pipeline=["tagger"], optimize="efficiency")
+    base = {"paths.train": str(TRAIN), "paths.dev": str(DEV), "training.max_steps": 120,
+            "training.eval_frequency": 40, "training.patience": 0}
+    base.update(overrides)
+    return load_config_from_str(config.to_str(), base)
+
+
+def majority_tag_accuracy() -> float:
+    vocab = transfer_cli.blank("en")
+    counts = Counter(t.tag_ for eg in Corpus(TRAIN)(vocab) for t in eg.reference)
+    top = counts.most_common(1)[0][0]
+    dev = [t.tag_ for eg in Corpus(DEV)(vocab) for t in eg.reference]
+    return sum(tag == top for tag in dev) / len(dev)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tagger")
+    summary = train_from_config(tagger_config(), out, quiet=True)
+    return out, summary
+
+
+def test_tagger_learns_beyond_baseline(trained):
+    out, summary = trained
+    assert summary["best_score"] is not None
+    baseline = majority_tag_accuracy()
+    assert summary["best_scores"]["tag_acc"] > max(0.6, baseline + 0.4), (summary["best_scores"], baseline)
+    log = [json.loads(line) for line in (out / "training_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [40, 80, 120]
+    assert sum(r["is_best"] for r in log) >= 1
+
+
+def test_saved_pipeline_reloads_to_identical_predictions(trained):
+    out, _ = trained
+    nlp1 = transfer_cli.load(out / "model-best")
+    nlp2 = transfer_cli.load(out / "model-best")
+    texts = [eg.text for eg in Corpus(DEV, limit=30)(nlp1)]
+    docs1, docs2 = list(nlp1.pipe(texts)), list(nlp2.pipe(texts))
+    for d1, d2 in zip(docs1, docs2):
+        assert numpy.array_equal(d1.tensor, d2.tensor)
+        assert [t.tag_ for t in d1] == [t.tag_ for t in d2]
+    meta = json.loads((out / "model-best" / "meta.json").read_text())
+    assert meta["pipeline"] == ["tok2vec", "tagger"] and len(meta["labels"]["tagger"]) > 20
+    # evaluating the reloaded pipeline reproduces the score recorded at training time
+    code, output = cli("evaluate", out / "model-best", DEV, "--output", out / "metrics.json")
+    assert code == 0, output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tag_acc"] == pytest.approx(meta["performance"]["tag_acc"], abs=1e-9)
+
+
+def test_in_memory_and_reloaded_pipelines_agree(tmp_path):
+    config = tagger_config(**{"training.max_steps": 10, "training.eval_frequency": 10})
+    from transfer_cli.training.initialize import init_pipeline
+
+    setup = init_pipeline(config)
+    nlp = setup.nlp
+    examples = list(setup.train_corpus(nlp))[:40]
+    for _ in range(3):
+        nlp.update(examples, sgd=setup.optimizer)
+    nlp.to_disk(tmp_path / "m")
+    reloaded = transfer_cli.load(tmp_path / "m")
+    text = "The quick brown fox jumps over the lazy dog ."
+    a, b = nlp(text), reloaded(text)
+    assert numpy.array_equal(a.tensor, b.tensor) and [t.tag_ for t in a] == [t.tag_ for t in b]
+
+
+def test_same_seed_same_result(tmp_path):
+    config = tagger_config(**{"training.max_steps": 20, "training.eval_frequency": 20})
+    first = train_from_config(config, None, quiet=True)
+    second = train_from_config(config, None, quiet=True)
+    assert first["best_scores"]["tag_acc"] == second["best_scores"]["tag_acc"]
+
+
+SHARED_TWO_TAGGERS = """
+[nlp]
+lang = "en"
+pipeline = ["tok2vec", "tagger", "pos"]
+
+[components.tok2vec]
+factory = "tok2vec"
+
+[components.tagger]
+factory = "tagger"
+
+[components.tagger.model]
+@architectures = "spacy.Tagger.v2"
+
+[components.tagger.model.tok2vec]
+@architectures = "spacy.Tok2VecListener.v1"
+width = 96
+
+[components.pos]
+factory = "tagger"
+attr = "pos"
+
+[components.pos.model]
+@architectures = "spacy.Tagger.v2"
+
+[components.pos.model.tok2vec]
+@architectures = "spacy.Tok2VecListener.v1"
+width = 96
+
+[training]
+max_steps = 60
+eval_frequency = 30
+
+[training.score_weights]
+tag_acc = 0.5
+pos_acc = 0.5
+"""
+
+
+def test_shared_tok2vec_two_taggers_one_copy_of_weights(tmp_path):
+    config = load_config_from_str(SHARED_TWO_TAGGERS, {"paths.train": str(TRAIN), "paths.dev": str(DEV)})
+    summary = train_from_config(config, tmp_path, quiet=True)
+    scores = summary["best_scores"]
+    assert scores["tag_acc"] > 0.5 and scores["pos_acc"] > 0.5
+    model_dir = tmp_path / "model-last"
+    tok2vec_bytes = (model_dir / "tok2vec" / "model").stat().st_size
+    for name in ("tagger", "pos"):
+        # the taggers hold only their output layers; the embedding is stored once, in tok2vec
+        assert (model_dir / name / "model").stat().st_size < tok2vec_bytes / 20
+    nlp = transfer_cli.load(model_dir)
+    doc = nlp("The dog barked .")
+    assert all(t.tag_ and t.pos_ for t in doc)
+
+
+def test_independent_setup_trains(tmp_path):
+    config = init_config(pipeline=["tagger"], optimize="efficiency", shared=False)
+    config = load_config_from_str(config.to_str(), {"paths.train": str(TRAIN), "paths.dev": str(DEV),
+                                                    "training.max_steps": 60, "training.eval_frequency": 30})
+    assert "tok2vec" not in config["nlp"]["pipeline"]
+    summary = train_from_config(config, tmp_path, quiet=True)
+    assert summary["best_scores"]["tag_acc"] > 0.5
+    nlp = transfer_cli.load(tmp_path / "model-best")
+    assert nlp.pipe_names == ["tagger"]
+
+
+def test_train_cli_with_conllu_and_bad_paths(tmp_path):
+    cfg = tmp_path / "config.cfg"
+    assert cli("init-config", cfg, "-p", "tagger")[0] == 0
+    code, output = cli("train", cfg, "--paths.train", tmp_path / "missing.spacy", "--paths.dev", DEV)
+    assert code == 1 and "missing.spacy" in output and "does not exist" in output
+    empty = tmp_path / "empty.conllu"
+    empty.write_text("")
+    code, output = cli("train", cfg, "--paths.train", empty, "--paths.dev", DEV, "--training.max_steps", "5")
+    assert code == 1 and "no" in output.lower() and "Traceback" not in output
+    code, output = cli("train", cfg, "--paths.train", TRAIN, "--paths.dev", DEV, "--training.max_stepz", "5")
+    assert code == 1 and "training.max_steps" in output
+
+
+def test_listener_without_upstream_is_a_clear_error(tmp_path):
+    text = SHARED_TWO_TAGGERS.replace('pipeline = ["tok2vec", "tagger", "pos"]', 'pipeline = ["tagger", "pos"]')
+    config = load_config_from_str(text, {"paths.train": str(TRAIN), "paths.dev": str(DEV)})
+    with pytest.raises(transfer_cli.errors.UserError, match="upstream"):
+        train_from_config(config, None, quiet=True)
+
+
+def test_interrupt_saves_model_last(tmp_path):
+    code_file = tmp_path / "interrupt.py"
+    code_file.write_text(
+        "import transfer_cli\n"
+        "@transfer_cli.registry.callbacks('test.interrupt_at.v1')\n"
+        "def make(step: int):\n"
+        "    def before_update(nlp, info):\n"
+        "        if info['step'] >= step:\n"
+        "            raise KeyboardInterrupt\n"
+        "    return before_update\n")
+    cfg = tmp_path / "config.cfg"
+    assert cli("init-config", cfg, "-p", "tagger")[0] == 0
+    text = cfg.read_text().replace("before_update = null", "")
+    text += '\n[training.before_update]\n@callbacks = "test.interrupt_at.v1"\nstep = 12\n'
+    cfg.write_text(text)
+    code, output = cli("train", cfg, "--code", code_file, "--output", tmp_path / "out", "--paths.train", TRAIN,
+                       "--paths.dev", DEV, "--training.eval_frequency", "5")
+    assert code == 130, output
+    assert "Interrupted at step 12" in output
+    assert (tmp_path / "out" / "model-last" / "config.cfg").exists()
+    transfer_cli.load(tmp_path / "out" / "model-last")
+
+
+def test_empty_and_very_long_docs(trained):
+    out, _ = trained
+    nlp = transfer_cli.load(out / "model-best")
+    empty = nlp("")
+    assert len(empty) == 0
+    long_text = " ".join(["The cat sat on the mat ."] * 7200)  # 50,400 tokens
+    doc = nlp(long_text)
+    assert len(doc) == 50_400 and doc.tensor.shape == (50_400, 96) and all(t.tag_ for t in doc[:100])
