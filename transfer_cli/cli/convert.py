@@ -1,1 +1,114 @@
-"""Placeholder until the corpus converters land (being written)."""
+"""`transfer-cli convert`: CoNLL-U, CoNLL-2003/IOB and JSONL corpora → `.spacy` files."""
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import typer
+from wasabi import msg
+
+from ..errors import DataError, PathError, UserError
+from ..tokens.doc import Doc
+from ..tokens.docbin import DocBin
+from ..tokens.vocab import Vocab
+from ..training.readers import CONVERTERS, DocReader, input_files, resolve_converter
+from ._util import app, handle_errors
+
+MAX_WARNINGS_SHOWN = 5
+
+
+@app.command("convert")
+@handle_errors
+def convert(
+    input_path: Path = typer.Argument(..., help="Input file, or a directory of input files."),
+    output_dir: Path = typer.Argument(..., help="Directory for the .spacy files (created if missing)."),
+    converter: str = typer.Option("auto", "--converter", "-c",
+                                  help=f"Input format: {', '.join(CONVERTERS)} (auto: from extension/content)."),
+    n_sents: int = typer.Option(1, "--n-sents", "-n",
+                                help="Sentences per doc for CoNLL-U and IOB input (0: no limit)."),
+    lang: str = typer.Option("en", "--lang", "-l", help="Language of the tokenizer for raw-text JSONL."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
+) -> None:
+    """Convert CoNLL-U, CoNLL-2003/IOB or JSONL corpora into .spacy (DocBin) files: one
+    OUTPUT_DIR/<input stem>.spacy per input file."""
+    results = run_convert(input_path, output_dir, converter=converter, n_sents=n_sents, lang=lang)
+    for out_path, stats, warnings in results:
+        if warnings:
+            msg.warn(f"{len(warnings)} entit{'y' if len(warnings) == 1 else 'ies'} in {stats['input']} could not "
+                     f"be aligned to tokens and were dropped:")
+            for line in warnings[:MAX_WARNINGS_SHOWN]:
+                print(f"  {line}")
+            if len(warnings) > MAX_WARNINGS_SHOWN:
+                print(f"  ... and {len(warnings) - MAX_WARNINGS_SHOWN} more")
+        msg.good(f"{out_path}: {stats['docs']} docs, {stats['sentences']} sentences, {stats['tokens']} tokens, "
+                 f"{stats['entities']} entities")
+
+
+def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", n_sents: int = 1,
+                lang: str = "en") -> List[Tuple[Path, Dict, List[str]]]:
+    """Convert every input file; all outputs appear together at the end, or none on error."""
+    converter = resolve_converter(converter)
+    if n_sents < 0:
+        raise UserError(f"-n must be 0 (no limit) or more, not {n_sents}")
+    files = input_files(Path(input_path))
+    stems: Dict[str, Path] = {}
+    for path in files:
+        if path.stem in stems:
+            raise UserError(f"{stems[path.stem]} and {path} would both be written to {path.stem}.spacy")
+        stems[path.stem] = path
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise PathError(f"output path {output_dir} exists and is not a directory")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        tmp_dir = Path(tempfile.mkdtemp(prefix=".convert-", dir=str(output_dir)))
+    except OSError as e:
+        raise PathError(f"cannot write to {output_dir}: {e.strerror}") from None
+    vocab = Vocab()
+    make_doc = _lazy_tokenizer(lang, vocab)
+    results = []
+    try:
+        for path in files:
+            reader = DocReader(path, converter, vocab, n_sents=n_sents, make_doc=make_doc)
+            doc_bin = DocBin()
+            stats = {"input": str(path), "docs": 0, "sentences": 0, "tokens": 0, "entities": 0}
+            for doc in reader:
+                doc_bin.add(doc)
+                _count(doc, stats)
+            if not stats["docs"]:
+                raise DataError("no documents found (the input is empty)", path=str(path))
+            tmp_path = tmp_dir / f"{path.stem}.spacy"
+            doc_bin.to_disk(tmp_path)
+            results.append((output_dir / tmp_path.name, stats, list(reader.warnings), tmp_path))
+        for out_path, _, _, tmp_path in results:
+            tmp_path.replace(out_path)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return [(out_path, stats, warnings) for out_path, stats, warnings, _ in results]
+
+
+def _count(doc: Doc, stats: Dict) -> None:
+    stats["docs"] += 1
+    stats["tokens"] += len(doc)
+    stats["entities"] += len(doc.ents)
+    if len(doc) and doc.has_sentence_boundaries:
+        stats["sentences"] += int(doc.sentence_starts().sum())
+
+
+def _lazy_tokenizer(lang: str, vocab: Vocab) -> Callable[[str], Doc]:
+    """A make_doc that loads the language's tokenizer on first use (only raw text needs it)."""
+    loaded: List[Optional[Callable[[str], Doc]]] = [None]
+
+    def make_doc(text: str) -> Doc:
+        if loaded[0] is None:
+            loaded[0] = load_make_doc(lang, vocab)
+        return loaded[0](text)
+
+    return make_doc
+
+
+def load_make_doc(lang: str, vocab: Vocab) -> Callable[[str], Doc]:
+    """The rule-based tokenizer of `lang` (UserError for a code that is not a language)."""
+    from ..lang import create_tokenizer
+
+    return create_tokenizer(lang, vocab)

@@ -22,7 +22,7 @@ import srsly
 
 from ..errors import DataError, PathError
 from . import attrs as A
-from .doc import COL, Doc
+from .doc import Doc
 from .morph import normalize_morph
 from .span import Span
 from .spacy_symbols import N_SYMBOLS, SYMBOL_NAMES, UPOS
@@ -39,6 +39,7 @@ STRING_COLUMNS = {A.ORTH, A.LOWER, A.NORM, A.SHAPE, A.PREFIX, A.SUFFIX, A.LEMMA,
 # Columns a Doc takes from an array; the lexical ones follow from the words themselves.
 _SETTABLE = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.HEAD, A.SENT_START, A.ENT_IOB, A.ENT_TYPE,
              A.ENT_KB_ID, A.ENT_ID}
+_LEXICAL = {A.LOWER, A.SHAPE, A.PREFIX, A.SUFFIX}
 _SPAN_STRUCT = ">QQQllll"  # span id, kb_id, label, start, end, start_char, end_char (big-endian)
 _EMPTY_SPAN_GROUPS = srsly.msgpack_dumps([])
 
@@ -46,24 +47,29 @@ _EMPTY_SPAN_GROUPS = srsly.msgpack_dumps([])
 _SYMBOL_TO_HASH = numpy.array([hash_string(name) for name in SYMBOL_NAMES], dtype="uint64")
 _HASH_TO_SYMBOL: Dict[int, int] = {int(h): i for i, h in enumerate(_SYMBOL_TO_HASH) if i}
 _SYMBOL_HASHES = numpy.array(sorted(_HASH_TO_SYMBOL), dtype="uint64")
+_SYMBOL_IDS_BY_HASH = numpy.array([_HASH_TO_SYMBOL[int(h)] for h in _SYMBOL_HASHES], dtype="uint64")
 _UPOS_HASHES = {hash_string(tag) for tag in UPOS}
 
 
 def _to_spacy_values(column: numpy.ndarray) -> numpy.ndarray:
     """Our string hashes → spaCy's values (symbol IDs where the string is a symbol)."""
-    mask = numpy.isin(column, _SYMBOL_HASHES)
+    pos = numpy.searchsorted(_SYMBOL_HASHES, column).clip(0, len(_SYMBOL_HASHES) - 1)
+    mask = _SYMBOL_HASHES[pos] == column
     if mask.any():
         column = column.copy()
-        column[mask] = [_HASH_TO_SYMBOL[v] for v in column[mask].tolist()]
+        column[mask] = _SYMBOL_IDS_BY_HASH[pos[mask]]
     return column
 
 
-def _from_spacy_values(column: numpy.ndarray, attr: int) -> numpy.ndarray:
-    """spaCy's values → our hashes. Anything at or above N_SYMBOLS is a hash already."""
+def _from_spacy_values(column: numpy.ndarray, attr: int, used_symbols: Set[str]) -> numpy.ndarray:
+    """spaCy's values → our hashes; the names of the symbols met go into `used_symbols`.
+    Anything at or above N_SYMBOLS is a hash already."""
     mask = (column < N_SYMBOLS) & (column > 0)
     if mask.any():
         column = column.copy()
-        column[mask] = _SYMBOL_TO_HASH[column[mask].astype("int64")]
+        ids = column[mask].astype("int64")
+        used_symbols.update(SYMBOL_NAMES[i] for i in numpy.unique(ids).tolist())
+        column[mask] = _SYMBOL_TO_HASH[ids]
         if attr == A.MORPH:  # "_": morph set but empty; our Doc has one 'no features' value
             column[column == _SYMBOL_TO_HASH[N_SYMBOLS - 1]] = 0
     return column
@@ -73,15 +79,17 @@ def _spacy_value(value: int) -> int:
     return _HASH_TO_SYMBOL.get(value, value)
 
 
-def _our_value(value: int) -> int:
-    return int(_SYMBOL_TO_HASH[value]) if 0 < value < N_SYMBOLS else value
+def _our_value(value: int, vocab: Vocab) -> int:
+    return vocab.strings.add(SYMBOL_NAMES[value]) if 0 < value < N_SYMBOLS else value
 
 
 class DocBin:
     """Docs packed for binary serialization in spaCy's `.spacy` format.
 
     attrs: the token attributes to store (ORTH is always stored, first; SPACY goes
-    in its own field). store_user_data: also store each doc's `user_data`."""
+    in its own field). store_user_data: also store each doc's `user_data`.
+    In memory the token arrays hold our hashes; spaCy's symbol IDs exist only in the
+    bytes (translated once per to_bytes/from_bytes, for all docs together)."""
 
     def __init__(self, attrs: Iterable[Union[str, int]] = DOCBIN_ALL_ATTRS, store_user_data: bool = False,
                  docs: Iterable[Doc] = ()) -> None:
@@ -89,13 +97,16 @@ class DocBin:
         self.version = DOCBIN_VERSION
         self.attrs: List[int] = [A.ORTH] + [a for a in attr_ids if a not in (A.ORTH, A.SPACY)]
         self.store_user_data = store_user_data
-        self.tokens: List[numpy.ndarray] = []  # per doc, in spaCy's value space
+        self.tokens: List[numpy.ndarray] = []  # per doc: (n_tokens, len(attrs)) uint64, our hashes
         self.spaces: List[numpy.ndarray] = []
         self.cats: List[Dict[str, float]] = []
         self.flags: List[Dict[str, Any]] = []
         self.span_groups: List[bytes] = []
         self.user_data: List[Optional[bytes]] = []
         self.strings: Set[str] = set()
+        self._symbol_strings: Set[str] = set()  # symbol names met reading bytes: vocab needs them
+        self._seen: Set[int] = set()  # hashes whose strings are in self.strings already
+        self._morph_keys: Dict[int, int] = {}  # MORPH hash -> hash of its normalised string
         for doc in docs:
             self.add(doc)
 
@@ -109,22 +120,26 @@ class DocBin:
     # -- adding and reading docs ---------------------------------------------------------------
     def add(self, doc: Doc) -> None:
         """Add a Doc's annotation (the configured attrs, spaces, cats, span groups)."""
-        array = doc.to_array(self.attrs).copy()
+        array = doc.to_array(self.attrs)
+        if not array.flags.writeable or numpy.shares_memory(array, doc.cols):
+            array = array.copy()
         strings = doc.vocab.strings
+        string_cols = []
         for j, attr in enumerate(self.attrs):
-            if attr not in STRING_COLUMNS:
-                continue
-            column = array[:, j]
             if attr == A.MORPH:
-                column = self._normalized_morphs(column, doc)
-            if attr == A.POS:
-                bad = [v for v in numpy.unique(column).tolist() if v and v not in _UPOS_HASHES]
+                array[:, j] = self._normalized_morphs(array[:, j], doc)
+            elif attr == A.POS:
+                bad = [v for v in numpy.unique(array[:, j]).tolist() if v and v not in _UPOS_HASHES]
                 if bad:
                     raise DataError(f"POS '{strings[bad[0]]}' is not a universal POS tag; .spacy files can "
                                     f"only store {', '.join(UPOS)}")
-            elif attr != A.ORTH:
-                self.strings.update(strings[v] for v in numpy.unique(column).tolist())
-            array[:, j] = _to_spacy_values(column)
+            elif attr in STRING_COLUMNS and attr != A.ORTH:
+                string_cols.append(j)
+        if string_cols:
+            seen = self._seen
+            new = [v for v in numpy.unique(array[:, string_cols]).tolist() if v not in seen]
+            self.strings.update(strings[v] for v in new)
+            seen.update(new)
         self.strings.update(doc.words)
         self.tokens.append(array)
         self.spaces.append(numpy.asarray(doc.spaces, dtype=bool).reshape((-1, 1)))
@@ -136,16 +151,21 @@ class DocBin:
 
     def _normalized_morphs(self, column: numpy.ndarray, doc: Doc) -> numpy.ndarray:
         """Re-key MORPH by the normalised FEATS string, the key spaCy uses."""
-        column = column.copy()
+        keys = self._morph_keys
         for value in numpy.unique(column).tolist():
             if not value:
                 continue
-            try:
-                norm = normalize_morph(doc.vocab.strings[value])
-            except ValueError as e:
-                raise DataError(str(e)) from None
-            self.strings.add(norm)
-            column[column == value] = hash_string(norm)
+            key = keys.get(value)
+            if key is None:
+                try:
+                    norm = normalize_morph(doc.vocab.strings[value])
+                except ValueError as e:
+                    raise DataError(str(e)) from None
+                self.strings.add(norm)
+                key = keys[value] = hash_string(norm)
+            if key != value:
+                column = column.copy()
+                column[column == value] = key
         return column
 
     def _span_groups_to_bytes(self, doc: Doc) -> bytes:
@@ -170,28 +190,26 @@ class DocBin:
         add = vocab.strings.add
         for string in self.strings:
             lookup[add(string)] = string
+        for string in self._symbol_strings:
+            lookup[add(string)] = string
         orth_col = self.attrs.index(A.ORTH)
-        set_attrs = [(j, attr) for j, attr in enumerate(self.attrs) if attr in _SETTABLE]
+        set_cols = [j for j, attr in enumerate(self.attrs) if attr in _SETTABLE]
+        set_attrs = [self.attrs[j] for j in set_cols]
         for i in range(len(self.tokens)):
             tokens = self.tokens[i]
-            n = len(tokens)
-            orths = _from_spacy_values(tokens[:, orth_col], A.ORTH).tolist()
             try:
-                words = [lookup[v] for v in orths]
+                words = [lookup[v] for v in tokens[:, orth_col].tolist()]
             except KeyError as e:
                 raise DataError(f"doc {i}: a word's hash ({e.args[0]}) is not in the file's string table") from None
             spaces = None if self.flags[i].get("has_unknown_spaces") else self.spaces[i].reshape(-1).tolist()
             doc = Doc(vocab, words=words, spaces=spaces)
-            if set_attrs:
-                array = numpy.empty((n, len(set_attrs)), dtype="uint64")
-                for k, (j, attr) in enumerate(set_attrs):
-                    column = tokens[:, j]
-                    array[:, k] = _from_spacy_values(column, attr) if attr in STRING_COLUMNS else column
-                self._check_doc_array(i, [a for _, a in set_attrs], array)
-                doc.from_array([a for _, a in set_attrs], array)
+            if set_cols:
+                array = tokens[:, set_cols]
+                self._check_doc_array(i, set_attrs, array)
+                doc.from_array(set_attrs, array)
             doc.cats = dict(self.cats[i]) if i < len(self.cats) else {}
             if i < len(self.span_groups):
-                self._span_groups_from_bytes(doc, self.span_groups[i], lookup)
+                self._span_groups_from_bytes(doc, self.span_groups[i])
             if i < len(self.user_data) and self.user_data[i] is not None:
                 doc.user_data.update(srsly.msgpack_loads(self.user_data[i], use_list=False))
             yield doc
@@ -211,7 +229,7 @@ class DocBin:
                 raise DataError(f"doc {i}: SENT_START values must be -1, 0 or 1")
 
     @staticmethod
-    def _span_groups_from_bytes(doc: Doc, data: bytes, lookup: Dict[int, str]) -> None:
+    def _span_groups_from_bytes(doc: Doc, data: bytes) -> None:
         if not data or data == _EMPTY_SPAN_GROUPS:
             return
         msg = srsly.msgpack_loads(data)
@@ -222,7 +240,8 @@ class DocBin:
             spans = []
             for span_bytes in group["spans"]:
                 _id, kb_id, label, start, end, _sc, _ec = struct.unpack(_SPAN_STRUCT, span_bytes)
-                spans.append(Span(doc, start, end, label=_our_value(label), kb_id=_our_value(kb_id)))
+                spans.append(Span(doc, start, end, label=_our_value(label, doc.vocab),
+                                  kb_id=_our_value(kb_id, doc.vocab)))
             for key in keys or [group["name"]]:
                 doc.spans[key] = list(spans)
 
@@ -235,6 +254,7 @@ class DocBin:
         self.tokens.extend(other.tokens)
         self.spaces.extend(other.spaces)
         self.strings.update(other.strings)
+        self._symbol_strings.update(other._symbol_strings)
         self.cats.extend(other.cats)
         self.flags.extend(other.flags)
         self.span_groups.extend(other.span_groups)
@@ -244,11 +264,15 @@ class DocBin:
     def to_bytes(self) -> bytes:
         lengths = [len(tokens) for tokens in self.tokens]
         tokens = numpy.vstack(self.tokens) if self.tokens else numpy.zeros((0, len(self.attrs)), dtype="uint64")
+        tokens = numpy.ascontiguousarray(tokens, dtype="uint64")
+        for j, attr in enumerate(self.attrs):
+            if attr in STRING_COLUMNS:
+                tokens[:, j] = _to_spacy_values(tokens[:, j])
         spaces = numpy.vstack(self.spaces) if self.spaces else numpy.zeros((0, 1), dtype=bool)
         msg = {
             "version": self.version,
             "attrs": self.attrs,
-            "tokens": numpy.ascontiguousarray(tokens, dtype="uint64").tobytes("C"),
+            "tokens": tokens.tobytes("C"),
             "spaces": numpy.ascontiguousarray(spaces, dtype=bool).tobytes("C"),
             "lengths": numpy.asarray(lengths, dtype="int32").tobytes("C"),
             "strings": sorted(self.strings),
@@ -292,7 +316,7 @@ class DocBin:
             raise ValueError(f"sizes disagree: {len(lengths)} docs of {n_tokens} tokens in all, "
                              f"{flat_tokens.size} token values for {len(attrs)} attrs, {flat_spaces.size} spaces")
         n_docs = len(lengths)
-        flat_tokens = flat_tokens.reshape((n_tokens, len(attrs)))
+        flat_tokens = flat_tokens.reshape((n_tokens, len(attrs))).copy()
         flat_spaces = flat_spaces.reshape((n_tokens, 1))
         bounds = numpy.cumsum(lengths)[:-1] if n_docs else []
         self.attrs = attrs
@@ -312,10 +336,17 @@ class DocBin:
             if len(values) != n_docs:
                 raise ValueError(f"{len(values)} {name} entries for {n_docs} docs")
         self._check_strings(flat_tokens)
+        self._symbol_strings = set()
+        for j, attr in enumerate(attrs):  # spaCy's symbol IDs -> our hashes, all docs at once
+            if attr in STRING_COLUMNS:
+                flat_tokens[:, j] = _from_spacy_values(flat_tokens[:, j], attr, self._symbol_strings)
+        self._seen = set()
+        self._morph_keys = {}
 
     def _check_strings(self, flat_tokens: numpy.ndarray) -> None:
-        """Every hash in a string column must have its string in the table."""
-        columns = [j for j, attr in enumerate(self.attrs) if attr in STRING_COLUMNS]
+        """Every hash in a column we read must have its string in the table. (spaCy does not
+        store the strings of LOWER/SHAPE/PREFIX/SUFFIX; those follow from the words anyway.)"""
+        columns = [j for j, attr in enumerate(self.attrs) if attr in STRING_COLUMNS and attr not in _LEXICAL]
         if not columns or not len(flat_tokens):
             return
         values = numpy.unique(flat_tokens[:, columns])

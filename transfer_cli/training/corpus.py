@@ -45,7 +45,7 @@ class Corpus:
 
         count = 0
         for file_path in walk_corpus(self.path):
-            for reference in read_docs(file_path, vocab=nlp.vocab):
+            for reference in read_docs(file_path, vocab=nlp.vocab, make_doc=nlp.make_doc):
                 for example in self._make_examples(nlp, reference):
                     if self.augmenter is not None:
                         for augmented in self.augmenter(nlp, example):
