@@ -55,7 +55,8 @@ def make_tok2vec(nlp, name: str, model: Model) -> Tok2Vec:
     default_config={"model": DEFAULT_TAGGER_MODEL, "overwrite": False,
                     "scorer": {"@scorers": "spacy.tagger_scorer.v1"}, "neg_prefix": "!",
                     "label_smoothing": 0.0},
-    default_score_weights={"tag_acc": 1.0},
+    default_score_weights={"tag_acc": 1.0, "pos_acc": 0.0, "tag_micro_p": None, "tag_micro_r": None,
+                           "tag_micro_f": None},
     assigns=["token.tag"],
 )
 def make_tagger(nlp, name: str, model: Model, overwrite: bool, scorer: Optional[Callable], neg_prefix: str,

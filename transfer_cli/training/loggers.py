@@ -13,13 +13,34 @@ from .loop import StepInfo, write_log_line
 LoggerSetup = Callable[..., Tuple[Callable[[StepInfo], None], Callable[[], None]]]
 
 
-def console_logger(progress_bar: bool = False, console_output: bool = True,
-                   output_file: Optional[Union[str, Path]] = None) -> LoggerSetup:
-    """spacy.ConsoleLogger.v1. The bar shows on a terminal (always with progress_bar = true);
-    output_file appends every evaluation as a JSON line."""
+def console_logger(progress_bar: bool = False) -> LoggerSetup:
+    """spacy.ConsoleLogger.v1: a results table per evaluation; with progress_bar, a bar
+    between evaluations (shown on a terminal in any case)."""
+    return make_console_logger("eval" if progress_bar else None, True, None)
 
+
+def console_logger_v2(progress_bar: bool = False, console_output: bool = True,
+                      output_file: Optional[Union[str, Path]] = None) -> LoggerSetup:
+    """spacy.ConsoleLogger.v2: as v1, optionally silent, appending evaluations to a JSONL file."""
+    return make_console_logger("eval" if progress_bar else None, console_output, output_file)
+
+
+def console_logger_v3(progress_bar: Optional[str] = None, console_output: bool = True,
+                      output_file: Optional[Union[str, Path]] = None) -> LoggerSetup:
+    """spacy.ConsoleLogger.v3: progress_bar "eval" (steps to the next evaluation) or "train"
+    (steps to max_steps)."""
+    if progress_bar not in (None, "eval", "train"):
+        from ..errors import ConfigError
+
+        raise ConfigError(f"progress_bar must be \"eval\", \"train\" or null, not {progress_bar!r}",
+                          key="training.logger.progress_bar")
+    return make_console_logger(progress_bar, console_output, output_file)
+
+
+def make_console_logger(progress_bar: Optional[str], console_output: bool,
+                        output_file: Optional[Union[str, Path]]) -> LoggerSetup:
     def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr, *, score_weights: Dict[str, float] = None,
-              eval_frequency: int = 200, quiet: bool = False):
+              eval_frequency: int = 200, max_steps: int = 0, quiet: bool = False):
         losses_cols = [name for name, c in nlp.components if getattr(c, "is_trainable", False)]
         score_cols = [k for k, w in (score_weights or {}).items() if w is not None]
         header = ["E", "#"] + [f"LOSS {n.upper()}" for n in losses_cols] + [k.upper() for k in score_cols] + ["SCORE", "WPS"]
@@ -27,10 +48,12 @@ def console_logger(progress_bar: bool = False, console_output: bool = True,
         aligns = ["r"] * len(header)
         state = {"bar": None, "printed_header": False}
 
+        whole_run = progress_bar == "train" and max_steps > 0
+
         def new_bar():
             disable = quiet or not console_output or (not progress_bar and not stderr.isatty())
-            return tqdm.tqdm(total=eval_frequency, disable=disable, leave=False, file=stderr, ncols=80,
-                             desc="training")
+            return tqdm.tqdm(total=max_steps if whole_run else eval_frequency, disable=disable, leave=False,
+                             file=stderr, ncols=80, desc="training")
 
         def log_step(info: StepInfo) -> None:
             if state["bar"] is None:
@@ -38,8 +61,9 @@ def console_logger(progress_bar: bool = False, console_output: bool = True,
             state["bar"].update(1)
             if info.scores is None:
                 return
-            state["bar"].close()
-            state["bar"] = None
+            if not whole_run:
+                state["bar"].close()
+                state["bar"] = None
             if not state["printed_header"] and console_output and not quiet:
                 stdout.write(table_row(header, widths=widths, aligns=aligns) + "\n")
                 stdout.write(table_row(["-" * w for w in widths], widths=widths) + "\n")
@@ -76,3 +100,5 @@ def register() -> None:
     from ..config.registry import registry
 
     registry.loggers.register("spacy.ConsoleLogger.v1", func=console_logger)
+    registry.loggers.register("spacy.ConsoleLogger.v2", func=console_logger_v2)
+    registry.loggers.register("spacy.ConsoleLogger.v3", func=console_logger_v3)

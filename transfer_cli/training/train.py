@@ -49,7 +49,8 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: I
         if log_path.exists():
             log_path.unlink()
     log_step, finalize = training["logger"](nlp, stdout, stderr, score_weights=settings.score_weights,
-                                            eval_frequency=settings.eval_frequency, quiet=quiet)
+                                            eval_frequency=settings.eval_frequency,
+                                            max_steps=settings.max_steps, quiet=quiet)
     before_to_disk = training.get("before_to_disk")
     last_info: Dict[str, Optional[StepInfo]] = {"step": None, "best": None}
 

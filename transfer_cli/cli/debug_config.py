@@ -1,0 +1,58 @@
+"""`transfer-cli debug-config CONFIG`: the config as training will see it, and
+every problem in it."""
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from ._util import COMMAND_SETTINGS, app, handle_errors, import_code, parse_overrides
+
+
+@app.command("debug-config", context_settings=COMMAND_SETTINGS)
+@handle_errors
+def debug_config_cli(
+    ctx: typer.Context,
+    config_path: str = typer.Argument(..., help="Config to check (- reads stdin)."),
+    code: Optional[Path] = typer.Option(None, "--code", "-c",
+                                        help="Python file with registered functions to import first."),
+    show_variables: bool = typer.Option(False, "--show-variables", "-V",
+                                        help="Also list each ${variable} use and its value."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
+) -> None:
+    """Print the filled, interpolated config and every validation problem (exit 1 if any).
+    Overrides: --section.key value."""
+    from ..config import check_config, config_to_str, interpolate_config, load_config
+    from ..config.loading import get_source
+    from ..errors import ConfigError
+
+    overrides = parse_overrides(ctx.args)
+    import_code(code)
+    config = load_config(config_path, overrides)
+    source = get_source(config)
+    filled, problems = check_config(config)
+    try:
+        shown = interpolate_config(filled)
+    except ConfigError:  # already among the problems; show it uninterpolated
+        shown = filled
+    typer.echo(config_to_str(shown))
+    if show_variables:
+        _print_variables(filled, shown)
+    if problems:
+        msg.fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {config_path}:")
+        for problem in problems:
+            typer.echo(problem.format(source))
+        raise typer.Exit(1)
+    msg.good(f"{config_path} is valid")
+
+
+def _print_variables(raw: dict, interpolated: dict, prefix: str = "") -> None:
+    from confection import VARIABLE_RE
+
+    for key, value in raw.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            _print_variables(value, interpolated.get(key, {}) if isinstance(interpolated, dict) else {}, path)
+        elif isinstance(value, str) and VARIABLE_RE.search(value):
+            resolved = interpolated.get(key) if isinstance(interpolated, dict) else None
+            typer.echo(f"{path} = {value} -> {resolved!r}")

@@ -1,0 +1,65 @@
+"""`transfer-cli init-config OUTPUT`: write a complete starter training config."""
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from wasabi import msg
+
+from ._util import app, handle_errors, import_code
+
+
+class Optimize(str, Enum):
+    efficiency = "efficiency"
+    accuracy = "accuracy"
+
+
+@app.command("init-config")
+@handle_errors
+def init_config_cli(
+    output: str = typer.Argument(..., help="Config file to write, or - for stdout (the config only)."),
+    lang: str = typer.Option("en", "--lang", "-l", help="Language code of the pipeline."),
+    pipeline: str = typer.Option("tagger,ner", "--pipeline", "-p",
+                                 help="Comma-separated components: tagger, ner, textcat, textcat_multilabel, "
+                                      "senter (tok2vec or transformer is added in front as needed)."),
+    optimize: Optimize = typer.Option(Optimize.efficiency, "--optimize", "-o",
+                                      help="efficiency (smaller, faster) or accuracy (larger models)."),
+    gpu: bool = typer.Option(False, "--gpu", "-G", help="Transformer-based pipeline (for a GPU)."),
+    vectors: Optional[str] = typer.Option(None, "--vectors",
+                                          help="Vectors directory (from init-vectors): use static vectors."),
+    pretraining: bool = typer.Option(False, "--pretraining", "-pt", help="Add the [pretraining] block."),
+    shared: bool = typer.Option(True, "--shared/--independent",
+                                help="One tok2vec shared through listeners, or a tok2vec in each component."),
+    force: bool = typer.Option(False, "--force", "-F", help="Overwrite OUTPUT if it exists."),
+    code: Optional[Path] = typer.Option(None, "--code", "-c",
+                                        help="Python file registering your own factories or functions."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
+) -> None:
+    """Write a complete training config for a pipeline: fill-config on it changes nothing."""
+    from ..config import init_config, write_config
+    from ..errors import PathError
+
+    is_stdout = output == "-"
+    if not is_stdout and Path(output).exists() and not force:
+        raise PathError("the output file exists: pass --force to overwrite it", path=output)
+    import_code(code)
+    components = [name.strip() for name in pipeline.split(",") if name.strip()]
+    config = init_config(lang=lang, pipeline=components, optimize=optimize.value, gpu=gpu, vectors=vectors,
+                         pretraining=pretraining, shared=shared)
+    write_config(config, output)
+    if is_stdout:
+        return
+    msg.good(f"Saved config to {output}")
+    names = config["nlp"]["pipeline"]
+    msg.text(f"pipeline: {', '.join(names)} ({optimize.value}, {'transformer' if gpu else 'CPU'}, "
+             f"{'shared' if shared else 'independent'} embedding)")
+    if pretraining and "tok2vec" not in names:
+        msg.warn("[pretraining] component = \"tok2vec\" but the pipeline has no tok2vec component: "
+                 "set --pretraining.component to the component whose model you want to pretrain")
+    if gpu:
+        name = config["components"]["transformer"]["model"]["name"]
+        msg.text(f"The transformer is read from the local directory {name}: put a Hugging Face model there "
+                 f"or override --components.transformer.model.name PATH")
+    if vectors is not None and not Path(vectors).exists():
+        msg.warn(f"The vectors directory {vectors} does not exist yet (create it with init-vectors)")
+    msg.text(f"Train it with: transfer-cli train {output} --paths.train train.spacy --paths.dev dev.spacy")

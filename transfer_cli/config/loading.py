@@ -1,0 +1,169 @@
+"""Reading and writing config files. Parsing is confection's; this module turns
+its errors into one-line ConfigErrors that name the file and line, applies
+`--section.key value` overrides and checks that every variable resolves."""
+import ast
+import configparser
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+from confection import Config, ConfigValidationError
+
+from ..errors import ConfigError, PathError
+from .interpolation import check_interpolation, interpolate_config
+from .overrides import apply_overrides
+from .registry import suggest
+from .source import ConfigSource, attach_source, get_source
+
+PathLike = Union[str, Path]
+TOP_LEVEL_SECTIONS = ("paths", "system", "nlp", "components", "corpora", "training", "pretraining", "initialize")
+_SECTION_LINE = re.compile(r"^\s*\[[^\]]+\]\s*$")
+
+
+def load_config(path: PathLike, overrides: Optional[Dict[str, Any]] = None, *,
+                interpolate: bool = False) -> Config:
+    """Load a config file ("-" reads stdin), apply overrides (dotted keys to
+    values; a key that exists nowhere is an error naming the closest key) and
+    check that every ${variable} resolves. Returns the config uninterpolated
+    (variables kept, as fill-config writes them) unless `interpolate`."""
+    text, display = read_config_text(path)
+    return load_config_from_str(text, overrides, interpolate=interpolate, path=display)
+
+
+def load_config_from_str(text: str, overrides: Optional[Dict[str, Any]] = None, *,
+                         interpolate: bool = False, path: Optional[str] = None) -> Config:
+    source = ConfigSource.from_text(text, path)
+    config = parse_config_text(text, source)
+    config = apply_overrides(config, overrides or {}, source=source)
+    check_interpolation(config, source=source)
+    if interpolate:
+        config = interpolate_config(config, source=source)
+    attach_source(config, source)
+    return config
+
+
+def read_config_text(path: PathLike) -> "tuple[str, str]":
+    if str(path) == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(path)
+    if not path.exists():
+        raise PathError("config file not found", path=str(path))
+    if path.is_dir():
+        raise PathError("expected a config file, got a directory", path=str(path))
+    try:
+        return path.read_text(encoding="utf8"), str(path)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"not a UTF-8 text file ({e.reason} at byte {e.start})", path=str(path)) from e
+    except OSError as e:
+        raise PathError(f"cannot read the config file: {e.strerror}", path=str(path)) from e
+
+
+def parse_config_text(text: str, source: Optional[ConfigSource] = None) -> Config:
+    """Parse without interpolating; syntax errors become ConfigErrors with the line."""
+    source = source or ConfigSource.from_text(text)
+    text, added = _add_top_level_sections(text)
+    try:
+        return Config().from_str(text, interpolate=False)
+    except configparser.DuplicateOptionError as e:
+        raise ConfigError(f"setting '{e.option}' appears twice in [{e.section}]",
+                          path=source.path, line=e.lineno - added, key=f"{e.section}.{e.option}") from e
+    except configparser.DuplicateSectionError as e:
+        raise ConfigError(f"section [{e.section}] appears twice", path=source.path, line=e.lineno - added) from e
+    except ConfigValidationError as e:
+        raise _syntax_error(e, source, added) from e
+
+
+def _add_top_level_sections(text: str) -> "tuple[str, int]":
+    """A partial config may start at [components.ner] without a [components]
+    header (as spaCy's docs excerpts do): add the known top-level headers it
+    leaves out, in front. Returns the text and the number of lines added."""
+    sections = [line.strip()[1:-1].strip() for line in text.splitlines() if _SECTION_LINE.match(line)]
+    declared = set(sections)
+    missing = []
+    for section in sections:
+        top = section.split(".")[0]
+        if "." in section and top in TOP_LEVEL_SECTIONS and top not in declared and top not in missing:
+            missing.append(top)
+    if not missing:
+        return text, 0
+    return "".join(f"[{name}]\n" for name in missing) + text, len(missing)
+
+
+def _syntax_error(e: ConfigValidationError, source: ConfigSource, added: int = 0) -> ConfigError:
+    context = e.__context__
+    if isinstance(context, configparser.MissingSectionHeaderError):
+        return ConfigError(f"syntax error: a setting before the first [section] header: {context.line.strip()!r}",
+                           path=source.path, line=context.lineno - added)
+    if isinstance(context, configparser.ParsingError):
+        line, content = context.errors[0] if context.errors else (None, "")
+        try:  # configparser keeps the line as its repr
+            content = ast.literal_eval(content)
+        except (ValueError, SyntaxError):
+            pass
+        return ConfigError(f"syntax error: expected 'key = value' or '[section]', got {str(content).strip()!r}",
+                           path=source.path, line=line - added if line is not None else None)
+    for error in e.errors or []:
+        loc = [str(p) for p in error.get("loc", [])]
+        section = ".".join(loc)
+        msg = str(error.get("msg", ""))
+        if "is not defined" in msg:
+            parent = ".".join(loc[:-1])
+            known = [name for name in source.sections if name.count(".") < len(loc) - 1]
+            hint = suggest(parent, known + list(TOP_LEVEL_SECTIONS), n=1, fmt="[{}]")
+            return ConfigError(f"section [{section}] has no parent section [{parent}]"
+                               + (f"; did you mean {hint}?" if hint else f": add [{parent}]"),
+                               path=source.path, line=source.sections.get(section))
+        if "conflicting" in msg:
+            parent, child = ".".join(loc[:-1]), loc[-1]
+            return ConfigError(f"'{child}' is both a setting in [{parent}] and a section [{section}]",
+                               path=source.path, line=source.sections.get(section), key=section)
+    return ConfigError(f"cannot parse the config: {_first_line(e)}", path=source.path)
+
+
+def _first_line(e: Exception) -> str:
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+    return lines[-1] if lines else type(e).__name__
+
+
+def config_to_str(config: Config) -> str:
+    """The text fill-config and init-config write: variables kept, trailing newline."""
+    return Config(config, is_interpolated=False).to_str(interpolate=False) + "\n"
+
+
+def write_config(config: Config, path: PathLike) -> None:
+    """Write a config to `path` ("-": stdout). The file is written to a temporary
+    sibling and renamed into place, so no half-written config is left behind."""
+    text = config_to_str(config)
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_text_atomic(Path(path), text)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as e:
+        raise PathError(f"cannot write here: {e.strerror}", path=str(path)) from e
+    try:
+        with os.fdopen(fd, "w", encoding="utf8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise PathError(f"cannot write the config: {e.strerror}", path=str(path)) from e
+        raise
+
+
+__all__ = ["load_config", "load_config_from_str", "read_config_text", "parse_config_text", "config_to_str",
+           "write_config", "write_text_atomic", "get_source"]

@@ -1,0 +1,125 @@
+"""The registries that configs name in `@registry = "function"` blocks.
+
+`registry` extends thinc's registry (so thinc's optimizers, schedules, layers,
+losses and initializers resolve through it) with the registries a spaCy-style
+training config uses. User code registers with
+`@transfer_cli.registry.architectures("my.Arch.v1")`.
+"""
+import difflib
+import importlib
+import importlib.util
+from typing import Callable, Dict, List, Optional
+
+import catalogue
+from thinc.api import registry as thinc_registry
+
+from ..errors import ConfigError
+
+# Modules whose import registers the package's own functions (architectures,
+# factories, readers ...). They are imported lazily, the first time a config is
+# filled or resolved, so `import transfer_cli` stays cheap and free of cycles.
+REGISTRATION_MODULES: List[str] = [
+    "transfer_cli.ml",
+    "transfer_cli.pipeline",
+    "transfer_cli.training",
+    "transfer_cli.lang.registrations",
+    "transfer_cli.vectors",
+    "transfer_cli.scoring",
+]
+
+_registrations_loaded = False
+
+
+class registry(thinc_registry):
+    # fmt: off
+    architectures = catalogue.create("transfer_cli", "architectures", entry_points=True)
+    readers = catalogue.create("transfer_cli", "readers", entry_points=True)
+    batchers = catalogue.create("transfer_cli", "batchers", entry_points=True)
+    loggers = catalogue.create("transfer_cli", "loggers", entry_points=True)
+    callbacks = catalogue.create("transfer_cli", "callbacks", entry_points=True)
+    scorers = catalogue.create("transfer_cli", "scorers", entry_points=True)
+    augmenters = catalogue.create("transfer_cli", "augmenters", entry_points=True)
+    span_getters = catalogue.create("transfer_cli", "span_getters", entry_points=True)
+    annotation_setters = catalogue.create("transfer_cli", "annotation_setters", entry_points=True)
+    vectors = catalogue.create("transfer_cli", "vectors", entry_points=True)
+    tokenizers = catalogue.create("transfer_cli", "tokenizers", entry_points=True)
+    lookups = catalogue.create("transfer_cli", "lookups", entry_points=True)
+    misc = catalogue.create("transfer_cli", "misc", entry_points=True)
+    factories = catalogue.create("transfer_cli", "factories", entry_points=True)
+    # fmt: on
+    # inherited from thinc: optimizers, schedules, layers, losses, initializers, datasets, ops
+
+    @classmethod
+    def registry_names(cls) -> List[str]:
+        """Names of every registry a config can use after `@`."""
+        return sorted(name for name in dir(cls) if isinstance(getattr(cls, name, None), catalogue.Registry))
+
+    @classmethod
+    def function_names(cls, registry_name: str) -> List[str]:
+        """Names registered in one registry (including entry points)."""
+        return sorted(getattr(cls, registry_name).get_all().keys())
+
+    @classmethod
+    def find(cls, registry_name: str, func_name: str, *, key: Optional[str] = None) -> Callable:
+        """Look a function up, or raise a ConfigError naming the registry and the
+        closest registered names."""
+        problem = lookup_problem(registry_name, func_name)
+        if problem is not None:
+            raise ConfigError(problem, key=key)
+        return cls.get(registry_name, func_name)
+
+
+def load_registrations() -> None:
+    """Import the package modules that register functions. Safe to call often."""
+    global _registrations_loaded
+    if _registrations_loaded:
+        return
+    _registrations_loaded = True
+    for name in REGISTRATION_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
+def lookup_problem(registry_name: str, func_name: object) -> Optional[str]:
+    """None when `@registry_name = func_name` can be resolved, else a one-line
+    explanation with suggestions."""
+    names = registry.registry_names()
+    if registry_name not in names:
+        hint = suggest(registry_name, names)
+        return (f"unknown registry '@{registry_name}'" + (f"; did you mean {hint}?" if hint else "")
+                + f" (registries: {', '.join('@' + n for n in names)})")
+    if not isinstance(func_name, str):
+        return f"@{registry_name} must name a registered function as a string, got {func_name!r}"
+    if registry.has(registry_name, func_name):
+        return None
+    load_registrations()
+    if registry.has(registry_name, func_name):
+        return None
+    hint = suggest(func_name, registry.function_names(registry_name))
+    message = f"'{func_name}' is not registered in @{registry_name}"
+    if hint:
+        return f"{message}; did you mean {hint}?"
+    return (f"{message} (no similar names; to use your own function, register it with "
+            f"@transfer_cli.registry.{registry_name}(\"{func_name}\") in a file passed with --code)")
+
+
+def close_matches(name: str, options: List[str], n: int = 3) -> List[str]:
+    """The options closest to `name` (difflib), best first; case is ignored as a fallback."""
+    matches = difflib.get_close_matches(name, options, n=n, cutoff=0.6)
+    if not matches:
+        lowered = {o.lower(): o for o in options}
+        matches = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
+    return matches
+
+
+def suggest(name: str, options: List[str], n: int = 3, *, fmt: str = "'{}'") -> str:
+    """The closest options to `name`, formatted and joined ('a', 'b' or 'c'), or ''."""
+    quoted = [fmt.format(m) for m in close_matches(name, options, n)]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def registered_functions(registry_name: str) -> Dict[str, Callable]:
+    load_registrations()
+    return dict(getattr(registry, registry_name).get_all())

@@ -1,0 +1,346 @@
+"""Validation of a whole config, collecting every problem with its full key path:
+unknown registries, functions and factories (with the closest names), missing,
+unexpected and mistyped arguments of registered functions and factories,
+section settings, and references between sections (pipeline names, corpora)."""
+import inspect
+import json
+import re
+import typing
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from confection import Config
+from confection.validation import validate_type
+
+from ..errors import ConfigError
+from .factories import FactoryMeta, get_factory_meta, has_factory, unknown_factory_message
+from .registry import lookup_problem, registry, suggest
+from .schemas import SECTIONS, FunctionBlock
+from .source import ConfigSource
+
+ARGS_FIELD = "*"  # confection's key for positional arguments ([block.*.name])
+
+
+@dataclass
+class ConfigProblem:
+    key: str
+    message: str
+
+    def format(self, source: Optional[ConfigSource] = None) -> str:
+        return str(self.as_error(source))
+
+    def as_error(self, source: Optional[ConfigSource] = None) -> ConfigError:
+        path = source.path if source else None
+        line = source.line_of(self.key) if source else None
+        return ConfigError(self.message, path=path, line=line, key=self.key or None)
+
+
+class ConfigValidationFailed(ConfigError):
+    """One or more config problems; the message has one line per problem."""
+
+    def __init__(self, problems: Sequence[ConfigProblem], source: Optional[ConfigSource] = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        lines = [p.format(source) for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
+    """Every problem in an (interpolated or not) config; [] when it is valid."""
+    from .interpolation import interpolate_config
+
+    if isinstance(config, Config) and not config.is_interpolated:
+        try:
+            config = interpolate_config(config)
+        except ConfigError as e:
+            return [ConfigProblem(e.key or "", e.bare_message)]
+    problems: List[ConfigProblem] = []
+    for name, value in config.items():
+        if name == "components":
+            check_components(value, problems)
+        elif name in SECTIONS:
+            check_section(name, value, problems)
+        elif name == "corpora":
+            check_corpora(value, problems)
+        else:
+            walk_blocks(value, name, problems)
+    for name, (_, _, required) in SECTIONS.items():
+        if required and name not in config:
+            problems.append(ConfigProblem(name, f"missing section [{name}]"))
+    _check_references(config, problems)
+    return problems
+
+
+def walk_blocks(node: Any, path: str, problems: List[ConfigProblem]) -> None:
+    """Check every registered-function block at or below `node`."""
+    if isinstance(node, dict):
+        if registry.is_promise(node):
+            check_function_block(node, path, problems)
+            children = {k: v for k, v in node.items() if not str(k).startswith("@")}
+        else:
+            children = node
+        for key, value in children.items():
+            walk_blocks(value, f"{path}.{key}" if path else str(key), problems)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            walk_blocks(value, f"{path}.{i}", problems)
+
+
+def check_function_block(block: Dict[str, Any], path: str, problems: List[ConfigProblem]) -> None:
+    """The block's registry and function exist; its arguments match the signature."""
+    reg_keys = [k for k in block if str(k).startswith("@")]
+    if len(reg_keys) > 1:
+        problems.append(ConfigProblem(path, f"a block names one registered function, this one names "
+                                            f"{len(reg_keys)}: {', '.join(reg_keys)}"))
+        return
+    reg_name, func_name = reg_keys[0][1:], block[reg_keys[0]]
+    problem = lookup_problem(reg_name, func_name)
+    if problem is not None:
+        problems.append(ConfigProblem(path, problem))
+        return
+    func = registry.get(reg_name, func_name)
+    args = {k: v for k, v in block.items() if k not in reg_keys}
+    check_arguments(func, args, path, f"'{func_name}'", problems)
+
+
+def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
+                    problems: List[ConfigProblem], skip: Sequence[str] = ()) -> None:
+    """Missing, unexpected and mistyped arguments of `func` given `args`."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return
+    hints = _type_hints(func)
+    params = {name: p for name, p in signature.parameters.items() if name not in skip}
+    takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    takes_args = any(p.kind == p.VAR_POSITIONAL for p in params.values())
+    for name, param in params.items():
+        if param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            continue
+        annotation = hints.get(name, param.annotation)
+        key = f"{path}.{name}"
+        if name not in args:
+            if param.default is param.empty and not (ARGS_FIELD in args and param.kind == param.POSITIONAL_ONLY):
+                problems.append(ConfigProblem(key, f"missing required argument of {what}"
+                                                   + _expected_suffix(annotation)))
+            continue
+        error = check_value(args[name], annotation)
+        if error:
+            problems.append(ConfigProblem(key, error))
+    for name in args:
+        if name in params or (name == ARGS_FIELD and takes_args) or takes_kwargs:
+            continue
+        accepted = [n for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        hint = suggest(str(name), accepted, n=1)
+        problems.append(ConfigProblem(f"{path}.{name}", f"unexpected argument of {what}"
+                                      + (f"; did you mean {hint}?" if hint else
+                                         f" (it takes: {', '.join(accepted) or 'no arguments'})")))
+
+
+def check_value(value: Any, annotation: Any) -> Optional[str]:
+    """None if `value` fits the type, else 'expected T, got V'. Blocks naming a
+    registered function are checked by their own signature, not here."""
+    if isinstance(annotation, FunctionBlock):
+        if value is None and annotation.optional:
+            return None
+        if isinstance(value, dict) and registry.is_promise(value):
+            return None
+        return f"expected {annotation!r}, got {describe_value(value)}"
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return None
+    if _contains_promise(value):
+        return None
+    value = _coerce(value, annotation)
+    try:
+        error = validate_type(value, annotation)
+    except Exception:  # an annotation the checker does not understand: don't guess
+        return None
+    if not error:
+        return None
+    detail = ""
+    match = re.match(r"at (\S+): ", error)
+    if match and match.group(1) != "root":
+        detail = f" (item {match.group(1)} is wrong)"
+    return f"expected {type_name(annotation)}, got {describe_value(value)}{detail}"
+
+
+def _contains_promise(value: Any) -> bool:
+    if isinstance(value, dict):
+        return registry.is_promise(value) or any(_contains_promise(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_contains_promise(v) for v in value)
+    return False
+
+
+def _coerce(value: Any, annotation: Any) -> Any:
+    # JSON has lists only: accept them where a tuple is annotated
+    origin = typing.get_origin(annotation)
+    if isinstance(value, list) and (annotation is tuple or origin is tuple):
+        return tuple(value)
+    return value
+
+
+def _type_hints(func: Callable) -> Dict[str, Any]:
+    target = func
+    if not (inspect.isfunction(func) or inspect.ismethod(func)) and hasattr(func, "__call__"):
+        target = getattr(func, "__init__", func) if inspect.isclass(func) else func.__call__
+    try:
+        return typing.get_type_hints(target)
+    except Exception:
+        return {}
+
+
+def _expected_suffix(annotation: Any) -> str:
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return ""
+    return f" (expected {type_name(annotation)})"
+
+
+def type_name(annotation: Any) -> str:
+    """A short readable name for a type annotation: 'int', 'List[str]', 'Model[List[Doc], Floats2d]'."""
+    if isinstance(annotation, FunctionBlock):
+        return repr(annotation)
+    if annotation is type(None):
+        return "null"
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Union:
+        non_null = [a for a in args if a is not type(None)]
+        names = " or ".join(type_name(a) for a in non_null)
+        return f"{names} or null" if len(non_null) < len(args) else names
+    if origin is typing.Literal:
+        return " or ".join(json.dumps(a) for a in args)
+    if isinstance(annotation, type) and not args:
+        return annotation.__name__
+    text = str(annotation)
+    return re.sub(r"\b(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_])", "", text).replace("NoneType", "null")
+
+
+def describe_value(value: Any) -> str:
+    """The value as it would be written in a config, with its kind."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    if value is None:
+        return "null"
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
+            dict: "a section"}.get(type(value), type(value).__name__)
+    return f"{text} ({kind})"
+
+
+# -- sections --------------------------------------------------------------------------------------
+def check_section(name: str, section: Any, problems: List[ConfigProblem]) -> None:
+    fields, extra_allowed, required = SECTIONS[name]
+    if not isinstance(section, dict):
+        problems.append(ConfigProblem(name, f"expected a section [{name}], got {describe_value(section)}"))
+        return
+    if name == "pretraining" and not section:
+        return  # no pretraining configured
+    for key, annotation in fields.items():
+        if key not in section:
+            problems.append(ConfigProblem(f"{name}.{key}", f"missing setting (expected {type_name(annotation)})"))
+            continue
+        error = check_value(section[key], annotation)
+        if error:
+            problems.append(ConfigProblem(f"{name}.{key}", error))
+    for key, value in section.items():
+        if key not in fields and not extra_allowed:
+            hint = suggest(key, list(fields), n=1)
+            problems.append(ConfigProblem(f"{name}.{key}", f"unknown setting in [{name}]"
+                                          + (f"; did you mean {hint}?" if hint else "")))
+        walk_blocks(value, f"{name}.{key}", problems)
+
+
+def check_corpora(corpora: Any, problems: List[ConfigProblem]) -> None:
+    if not isinstance(corpora, dict):
+        problems.append(ConfigProblem("corpora", f"expected a section, got {describe_value(corpora)}"))
+        return
+    for name, block in corpora.items():
+        if not (isinstance(block, dict) and registry.is_promise(block)):
+            problems.append(ConfigProblem(f"corpora.{name}", "expected a reader block "
+                                          '(@readers = "spacy.Corpus.v1", path = ...), got '
+                                          + describe_value(block)))
+        walk_blocks(block, f"corpora.{name}", problems)
+
+
+def check_components(components: Any, problems: List[ConfigProblem]) -> None:
+    if not isinstance(components, dict):
+        problems.append(ConfigProblem("components", f"expected a section, got {describe_value(components)}"))
+        return
+    for name, block in components.items():
+        path = f"components.{name}"
+        if not isinstance(block, dict):
+            problems.append(ConfigProblem(path, f"expected a [{path}] block, got {describe_value(block)}"))
+            continue
+        if "factory" in block:
+            if not has_factory(block["factory"]):
+                problems.append(ConfigProblem(f"{path}.factory", unknown_factory_message(block["factory"])))
+            else:
+                check_factory_settings(get_factory_meta(block["factory"]), block, path, problems)
+        elif "source" not in block:
+            problems.append(ConfigProblem(path, 'a component needs factory = "name" (or source = "pipeline")'))
+        for key, value in block.items():
+            walk_blocks(value, f"{path}.{key}", problems)
+
+
+def check_factory_settings(meta: FactoryMeta, block: Dict[str, Any], path: str,
+                           problems: List[ConfigProblem]) -> None:
+    settings = {k: v for k, v in block.items() if k != "factory"}
+    check_arguments(meta.func, settings, path, f"component factory '{meta.name}'", problems,
+                    skip=("nlp", "name"))
+
+
+def _check_references(config: Dict[str, Any], problems: List[ConfigProblem]) -> None:
+    components = config.get("components") if isinstance(config.get("components"), dict) else {}
+    nlp = config.get("nlp") if isinstance(config.get("nlp"), dict) else {}
+    pipeline = nlp.get("pipeline") if isinstance(nlp.get("pipeline"), list) else []
+    for name in pipeline:
+        if isinstance(name, str) and name not in components:
+            hint = suggest(name, list(components), n=1)
+            problems.append(ConfigProblem("nlp.pipeline", f"'{name}' has no [components.{name}] block"
+                                          + (f"; did you mean {hint}?" if hint else "")))
+    training = config.get("training") if isinstance(config.get("training"), dict) else {}
+    for key in ("disabled",):
+        _check_names_in_pipeline(nlp.get(key), f"nlp.{key}", pipeline, problems)
+    for key in ("frozen_components", "annotating_components"):
+        _check_names_in_pipeline(training.get(key), f"training.{key}", pipeline, problems)
+    for key in ("train_corpus", "dev_corpus"):
+        _check_dotted_reference(config, training.get(key), f"training.{key}", problems)
+    pretraining = config.get("pretraining")
+    if isinstance(pretraining, dict) and pretraining:
+        # pretraining.component is checked by the pretrain command: a config may be
+        # filled with a [pretraining] block before its tok2vec component is named
+        _check_dotted_reference(config, pretraining.get("corpus"), "pretraining.corpus", problems)
+
+
+def _check_names_in_pipeline(names: Any, key: str, pipeline: List[Any], problems: List[ConfigProblem]) -> None:
+    if not isinstance(names, list):
+        return
+    for name in names:
+        if isinstance(name, str) and name not in pipeline:
+            problems.append(ConfigProblem(key, f"'{name}' is not in nlp.pipeline ({', '.join(map(str, pipeline))})"))
+
+
+def _check_dotted_reference(config: Dict[str, Any], target: Any, key: str, problems: List[ConfigProblem]) -> None:
+    if not isinstance(target, str):
+        return
+    node: Any = config
+    for part in target.split("."):
+        if not isinstance(node, dict) or part not in node:
+            from .interpolation import dotted_keys
+
+            hint = suggest(target, dotted_keys(config), n=1)
+            problems.append(ConfigProblem(key, f"'{target}' is not a section of this config"
+                                          + (f"; did you mean {hint}?" if hint else "")))
+            return
+        node = node[part]
+    if not (isinstance(node, dict) and registry.is_promise(node)):
+        problems.append(ConfigProblem(key, f"[{target}] must name a registered reader (@readers = ...)"))
+
+
+def raise_problems(problems: Sequence[ConfigProblem], source: Optional[ConfigSource] = None) -> None:
+    if problems:
+        raise ConfigValidationFailed(problems, source)
