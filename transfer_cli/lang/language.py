@@ -1,0 +1,65 @@
+"""Language defaults: the data a language contributes to a tokenizer and a Vocab.
+
+A language is a subclass of `LanguageDefaults` that overrides the class attributes
+and methods it needs; `get_lang_class(code)` (in `transfer_cli.lang`) finds it.
+The default rules are compiled once per process and shared by every tokenizer."""
+from typing import Callable, ClassVar, Dict, FrozenSet, Optional
+
+from ..tokens.vocab import Vocab
+from .exceptions import Exceptions, base_exceptions
+from .punctuation import default_regexes
+from .tokenizer import Tokenizer
+
+
+class LanguageDefaults:
+    """Language-independent defaults: the shared punctuation rules, the URL rule and the
+    base special cases (whitespace, emoticons, single letters with a period)."""
+
+    lang: ClassVar[str] = "xx"
+    name: ClassVar[str] = "Multi-language"
+    stop_words: ClassVar[FrozenSet[str]] = frozenset()
+    norm_exceptions: ClassVar[Dict[str, str]] = {}
+
+    @classmethod
+    def tokenizer_exceptions(cls) -> Exceptions:
+        return base_exceptions()
+
+    @classmethod
+    def prefix_search(cls) -> Optional[Callable]:
+        return default_regexes()["prefix_search"].search
+
+    @classmethod
+    def suffix_search(cls) -> Optional[Callable]:
+        return default_regexes()["suffix_search"].search
+
+    @classmethod
+    def infix_finditer(cls) -> Optional[Callable]:
+        return default_regexes()["infix_finditer"].finditer
+
+    @classmethod
+    def token_match(cls) -> Optional[Callable]:
+        return None
+
+    @classmethod
+    def url_match(cls) -> Optional[Callable]:
+        return default_regexes()["url_match"].match
+
+    @classmethod
+    def create_vocab(cls) -> Vocab:
+        return Vocab(norm_exceptions=cls.norm_exceptions, stop_words=cls.stop_words, lang=cls.lang)
+
+    @classmethod
+    def create_tokenizer(cls, vocab: Optional[Vocab] = None) -> Tokenizer:
+        return Tokenizer(
+            cls.create_vocab() if vocab is None else vocab,
+            rules=cls.tokenizer_exceptions(),
+            prefix_search=cls.prefix_search(),
+            suffix_search=cls.suffix_search(),
+            infix_finditer=cls.infix_finditer(),
+            token_match=cls.token_match(),
+            url_match=cls.url_match(),
+        )
+
+
+class MultiLanguage(LanguageDefaults):
+    """'xx': the language-independent defaults, no language-specific special cases."""
