@@ -44,17 +44,17 @@ class Doc:
             spaces = [True] * len(words)
         elif len(spaces) != len(words):
             raise ValueError(f"Doc: {len(words)} words but {len(spaces)} spaces")
-        for word in words:
-            if not word:
-                raise ValueError("Doc: words must be non-empty strings")
+        if not all(words):
+            raise ValueError("Doc: words must be non-empty strings")
         self._words: List[str] = words
-        self._spaces: List[bool] = [bool(s) for s in spaces]
+        self._spaces: List[bool] = list(map(bool, spaces))
         n = len(words)
         self.cols = numpy.zeros((n, len(COLUMNS)), dtype="uint64")
         if n:
             self.cols[:, :N_LEX] = vocab.lexeme_rows(words)
-            self.cols[:, COL[A.SPACY]] = self._spaces
-            lengths = numpy.fromiter((len(w) + s for w, s in zip(words, self._spaces)), dtype="uint64", count=n)
+            space_column = numpy.fromiter(self._spaces, dtype="uint64", count=n)
+            self.cols[:, COL[A.SPACY]] = space_column
+            lengths = numpy.fromiter(map(len, words), dtype="uint64", count=n) + space_column
             self.cols[1:, COL[A.IDX]] = numpy.cumsum(lengths)[:-1]
         self.tensor = numpy.zeros((0, 0), dtype="float32")
         self.cats: Dict[str, float] = {}

@@ -3,7 +3,7 @@
 Each distinct word string is analysed once (norm, lower, prefix, suffix, shape,
 flags); Docs copy those hashes into their columns, so feature extraction for a
 batch is array slicing."""
-from typing import Callable, Dict, FrozenSet, Iterable, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple
 
 import numpy
 
@@ -67,15 +67,25 @@ class Vocab:
         self.norm_exceptions: Dict[str, str] = dict(norm_exceptions or {})
         self.stop_words: FrozenSet[str] = frozenset(stop_words)
         self.lang = lang
-        self._lexemes: Dict[str, LexemeRow] = {}
+        # one row per distinct word, in a growing table, so a Doc gathers its rows in one step
+        self._row_index: Dict[str, int] = {}
+        self._row_table = numpy.zeros((1024, len(LEX_ATTRS) + 1), dtype="uint64")
         self.vectors = None  # a Vectors table once static vectors are loaded
 
+    def _row_id(self, word: str) -> int:
+        index = self._row_index.get(word)
+        if index is None:
+            index = len(self._row_index)
+            if index == len(self._row_table):
+                grown = numpy.zeros((2 * len(self._row_table), self._row_table.shape[1]), dtype="uint64")
+                grown[:index] = self._row_table
+                self._row_table = grown
+            self._row_table[index] = self._analyse(word)
+            self._row_index[word] = index
+        return index
+
     def lexeme_row(self, word: str) -> LexemeRow:
-        row = self._lexemes.get(word)
-        if row is None:
-            row = self._analyse(word)
-            self._lexemes[word] = row
-        return row
+        return tuple(int(v) for v in self._row_table[self._row_id(word)])  # type: ignore[return-value]
 
     def _analyse(self, word: str) -> LexemeRow:
         add = self.strings.add
@@ -84,13 +94,15 @@ class Vocab:
         return (add(word), add(lower), add(norm), add(word[:1]), add(word[-3:]), add(word_shape(word)),
                 compute_flags(word, self.stop_words))
 
-    def lexeme_rows(self, words: Iterable[str]) -> numpy.ndarray:
+    def lexeme_rows(self, words: Sequence[str]) -> numpy.ndarray:
         """uint64 array (n_words, 7): the LEX_ATTRS hashes and the flag word."""
-        get = self._lexemes.get
-        rows = [get(w) or self.lexeme_row(w) for w in words]
-        if not rows:
-            return numpy.zeros((0, len(LEX_ATTRS) + 1), dtype="uint64")
-        return numpy.array(rows, dtype="uint64")
+        index = self._row_index
+        try:
+            ids = [index[w] for w in words]  # the common case: every word seen before
+        except KeyError:
+            row_id = self._row_id
+            ids = [row_id(w) for w in words]
+        return self._row_table[numpy.asarray(ids, dtype="int64")]
 
     def __getitem__(self, word) -> Lexeme:
         if isinstance(word, str):
@@ -99,11 +111,13 @@ class Vocab:
         return Lexeme(self, int(word))
 
     def __contains__(self, word: str) -> bool:
-        return word in self._lexemes
+        return word in self._row_index
 
     def __len__(self) -> int:
-        return len(self._lexemes)
+        return len(self._row_index)
 
     def set_lexeme_norm(self, word: str, norm: str) -> None:
+        """Change a word's NORM; Docs made afterwards use it."""
         self.norm_exceptions[word] = norm
-        self._lexemes.pop(word, None)
+        if word in self._row_index:
+            self._row_table[self._row_index[word]] = self._analyse(word)
