@@ -1,0 +1,126 @@
+"""Docs → feature arrays, one array operation per batch.
+
+A Doc keeps its token attributes as columns of a uint64 matrix (`doc.cols`), so the
+features of a whole batch are one concatenation of those matrices followed by one
+column selection; the per-doc lengths are kept so outputs can be split again. Spans
+(anything with `.doc`, `.start`, `.end`) are accepted wherever a Doc is.
+"""
+from typing import List, Sequence, Tuple, Union
+
+import numpy
+from thinc.api import Model
+from thinc.types import Ragged
+from thinc.util import to_numpy
+
+from ..errors import ConfigError
+from ..tokens import attrs as A
+from ..tokens.doc import COL
+
+AttrName = Union[str, int]
+
+
+def attr_ids(attrs: Sequence[AttrName], *, owner: str = "") -> List[int]:
+    """Attribute names or IDs → IDs, with a ConfigError naming the bad one."""
+    try:
+        return A.intify_attrs(attrs)
+    except (KeyError, AttributeError) as err:
+        where = f"{owner}: " if owner else ""
+        raise ConfigError(f"{where}{err.args[0] if err.args else err}") from None
+
+
+def doc_lengths(docs: Sequence) -> numpy.ndarray:
+    return numpy.fromiter((len(doc) for doc in docs), dtype="int32", count=len(docs))
+
+
+def split_by_lengths(array, lengths) -> List:
+    """Rows of `array` cut into consecutive views of the given lengths (one per doc)."""
+    ends = numpy.cumsum(to_numpy(lengths), dtype="int64")
+    starts = ends - to_numpy(lengths)
+    return [array[start:end] for start, end in zip(starts.tolist(), ends.tolist())]
+
+
+def _matrix(doc) -> numpy.ndarray:
+    """The token-attribute matrix of a Doc, or the rows of a Span's doc."""
+    cols = getattr(doc, "cols", None)
+    if cols is not None:
+        return cols
+    return doc.doc.cols[doc.start:doc.end]
+
+
+def extract_keys(docs: Sequence, attrs: Sequence[int]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """(keys, lengths): uint64 (n_tokens, len(attrs)) for the whole batch, int32 (n_docs,).
+
+    Attributes stored as Doc columns (ORTH, NORM, LOWER, PREFIX, SUFFIX, SHAPE, ...)
+    are taken by one concatenate + one column take; derived ones (flags, LENGTH)
+    fall back to each doc's `to_array`."""
+    lengths = doc_lengths(docs)
+    n_attrs = len(attrs)
+    if not len(docs) or not lengths.sum():
+        return numpy.zeros((0, n_attrs), dtype="uint64"), lengths
+    if all(a in COL for a in attrs):
+        columns = [COL[a] for a in attrs]
+        matrices = [_matrix(doc) for doc in docs]
+        if len(matrices) == 1:
+            return matrices[0][:, columns], lengths
+        return numpy.concatenate(matrices, axis=0)[:, columns], lengths
+    arrays = []
+    for doc in docs:
+        if hasattr(doc, "cols"):
+            arrays.append(doc.to_array(list(attrs)))
+        else:
+            arrays.append(doc.doc.to_array(list(attrs))[doc.start:doc.end])
+    return numpy.concatenate(arrays, axis=0).reshape((-1, n_attrs)), lengths
+
+
+def _word_bytes(docs: Sequence) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """All words of the batch as one uint8 buffer of UTF-8 bytes, and the byte length
+    of each word. ASCII text (the common case) needs no per-word encoding."""
+    words: List[str] = []
+    for doc in docs:
+        if hasattr(doc, "cols"):
+            words.extend(doc.words)
+        else:
+            words.extend(doc.doc.words[doc.start:doc.end])
+    joined = "".join(words)
+    data = numpy.frombuffer(joined.encode("utf8"), dtype="uint8")
+    if len(data) == len(joined):
+        lengths = numpy.fromiter(map(len, words), dtype="int64", count=len(words))
+    else:
+        lengths = numpy.fromiter((len(w.encode("utf8")) for w in words), dtype="int64", count=len(words))
+    return data, lengths
+
+
+def utf8_array(docs: Sequence, nr_char: int) -> numpy.ndarray:
+    """uint8 (n_tokens, nr_char): each word's UTF-8 bytes in the order first, last,
+    second, second-to-last, ...; 255 pads words shorter than nr_char. Slicing the
+    first 2k columns therefore gives the first k and last k bytes of every word."""
+    data, lengths = _word_bytes(docs)
+    n = len(lengths)
+    output = numpy.full((n, nr_char), 255, dtype="uint8")
+    if not n or nr_char <= 0:
+        return output
+    starts = numpy.zeros(n, dtype="int64")
+    numpy.cumsum(lengths[:-1], out=starts[1:])
+    j = numpy.arange(nr_char)
+    # position j takes byte j//2 from the front (even j) or from the back (odd j)
+    offset = numpy.where(j % 2 == 0, j // 2, -1 - j // 2)
+    index = numpy.where(offset[None, :] >= 0, offset[None, :], lengths[:, None] + offset[None, :])
+    valid = j[None, :] < lengths[:, None]
+    flat = starts[:, None] + numpy.where(valid, index, 0)
+    if len(data):
+        output[valid] = data[flat[valid]]
+    return output
+
+
+def FeatureExtractor(attrs: Sequence[AttrName]) -> Model[List, Ragged]:
+    """Model[List[Doc], Ragged]: the batch's attribute hashes, uint64 (n_tokens, k),
+    with the doc lengths. Both stay host (numpy) arrays whatever the ops: they come
+    from the Docs, and the embedding layers dedupe keys on the host before moving
+    the few distinct ones to the device. No parameters, no gradient."""
+    ids = attr_ids(attrs, owner="FeatureExtractor")
+    return Model("extract_features", _extract_forward, attrs={"columns": ids})
+
+
+def _extract_forward(model: Model, docs: List, is_train: bool):
+    keys, lengths = extract_keys(docs, model.attrs["columns"])
+    return Ragged(keys, lengths), lambda d_keys: []
