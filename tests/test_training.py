@@ -218,3 +218,14 @@ def test_empty_and_very_long_docs(trained):
     long_text = " ".join(["The cat sat on the mat ."] * 7200)  # 50,400 tokens
     doc = nlp(long_text)
     assert len(doc) == 50_400 and doc.tensor.shape == (50_400, 96) and all(t.tag_ for t in doc[:100])
+
+
+def test_label_unseen_in_training_is_scored_not_crashing(trained):
+    from transfer_cli.tokens import Doc, Example
+
+    out, _ = trained
+    nlp = transfer_cli.load(out / "model-best")
+    words = ["The", "cat", "sat"]
+    gold = Doc(nlp.vocab, words, tags=["DT", "NEVER_SEEN_TAG", "VBD"])
+    scores = nlp.evaluate([Example(Doc(nlp.vocab, words), gold)])
+    assert 0.0 <= scores["tag_acc"] <= 2 / 3
