@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional, Union
 
 from confection import Config
 
-from ..errors import ConfigError, PathError, PipelineError
+from ..errors import ConfigError, PathError
 from .pipeline import Pipeline
 
 

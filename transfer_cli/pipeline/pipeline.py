@@ -1,19 +1,14 @@
 """Pipeline (the `nlp` object): a tokenizer and named components run in order."""
 import contextlib
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-import srsly
 from thinc.api import Optimizer
 
-from ..about import __version__
-from ..errors import PathError, PipelineError
+from ..errors import PipelineError
+from ..ml.blas_threads import limited_blas_threads
 from ..tokens import Doc, Vocab
-from .component import Component
 
 
 class Pipeline:
@@ -218,8 +213,9 @@ class Pipeline:
 
     def __call__(self, text: Union[str, Doc]) -> Doc:
         doc = self.make_doc(text) if isinstance(text, str) else text
-        for _, component in self.pipeline:
-            doc = component(doc)
+        with limited_blas_threads():
+            for _, component in self.pipeline:
+                doc = component(doc)
         return doc
 
     def pipe(self, texts: Iterable[Union[str, Doc]], *, batch_size: Optional[int] = None) -> Iterator[Doc]:
@@ -227,7 +223,8 @@ class Pipeline:
         docs: Iterable[Doc] = (self.make_doc(t) if isinstance(t, str) else t for t in texts)
         for _, component in self.pipeline:
             docs = component.pipe(docs, batch_size=batch_size)
-        yield from docs
+        with limited_blas_threads():
+            yield from docs
 
     # -- training -----------------------------------------------------------------------------------
     def initialize(self, get_examples: Callable[[], Iterable], *, sgd: Optional[Optimizer] = None,
@@ -252,10 +249,12 @@ class Pipeline:
         """Forward and backward over one batch for every enabled, non-excluded component.
         Upstreams sum their listeners' gradients and backpropagate once; with `sgd`
         every updated model takes one optimizer step."""
-        losses = {} if losses is None else losses
-        exclude = set(exclude)
-        annotates = set(annotates)
-        examples = list(examples)
+        with limited_blas_threads():
+            return self._update(list(examples), drop, sgd, {} if losses is None else losses, set(exclude),
+                                set(annotates))
+
+    def _update(self, examples: List, drop: float, sgd: Optional[Optimizer], losses: Dict[str, float],
+                exclude: set, annotates: set) -> Dict[str, float]:
         if not examples:
             return losses
         updated = []

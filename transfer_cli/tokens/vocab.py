@@ -3,7 +3,7 @@
 Each distinct word string is analysed once (norm, lower, prefix, suffix, shape,
 flags); Docs copy those hashes into their columns, so feature extraction for a
 batch is array slicing."""
-from typing import Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -57,6 +57,31 @@ class Lexeme:
     def like_num(self) -> bool:
         return self.check_flag(A.LIKE_NUM)
 
+    # static vectors: the row of vocab.vectors for this word (by the table's key attribute)
+    def _vector_key(self) -> int:
+        from ..vectors.similarity import key_attr
+
+        return self._row[LEX_ATTRS.index(key_attr(self.vocab.vectors))]
+
+    @property
+    def vector(self) -> numpy.ndarray:
+        return self.vocab.get_vector(self._vector_key())
+
+    @property
+    def has_vector(self) -> bool:
+        return self.vocab.has_vector(self._vector_key())
+
+    @property
+    def vector_norm(self) -> float:
+        from ..vectors.similarity import vector_norm
+
+        return vector_norm(self.vector)
+
+    def similarity(self, other) -> float:
+        from ..vectors.similarity import similarity
+
+        return similarity(self, other)
+
 
 class Vocab:
     """Strings, lexical attributes and (later) the vectors table of a pipeline."""
@@ -70,7 +95,9 @@ class Vocab:
         # one row per distinct word, in a growing table, so a Doc gathers its rows in one step
         self._row_index: Dict[str, int] = {}
         self._row_table = numpy.zeros((1024, len(LEX_ATTRS) + 1), dtype="uint64")
-        self.vectors = None  # a Vectors table once static vectors are loaded
+        from ..vectors.vectors import Vectors  # imported here: the vectors package imports tokens
+
+        self.vectors = Vectors()  # empty until static vectors are loaded ([initialize] vectors)
 
     def _row_id(self, word: str) -> int:
         index = self._row_index.get(word)
@@ -115,6 +142,21 @@ class Vocab:
 
     def __len__(self) -> int:
         return len(self._row_index)
+
+    # static vectors
+    def get_vector(self, key: Union[str, int]) -> numpy.ndarray:
+        """The vector of a word (string or hash); zeros when the table has none for it."""
+        return self.vectors.get_batch([key], strings=self.strings)[0]
+
+    def set_vector(self, key: Union[str, int], vector: numpy.ndarray) -> None:
+        if isinstance(key, str):
+            self.strings.add(key)
+        self.vectors[key] = vector
+
+    def has_vector(self, key: Union[str, int]) -> bool:
+        if self.vectors.is_empty:
+            return False
+        return key in self.vectors
 
     def set_lexeme_norm(self, word: str, norm: str) -> None:
         """Change a word's NORM; Docs made afterwards use it."""

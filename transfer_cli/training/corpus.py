@@ -2,7 +2,7 @@
 CoNLL-U / IOB / JSONL read directly) and `spacy.JsonlCorpus.v1` (raw text).
 A reader is a callable `corpus(nlp) -> Iterator[Example]`, read lazily each epoch."""
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterator, List, Optional, Union
 
 from ..errors import DataError, PathError
 from ..tokens import Doc
@@ -15,7 +15,7 @@ def walk_corpus(path: Union[str, Path]) -> List[Path]:
     """The corpus files at `path`: the file itself, or the supported files under a directory."""
     path = Path(path)
     if not path.exists():
-        raise PathError(f"corpus path does not exist (set it with --paths.train / --paths.dev)", path=str(path))
+        raise PathError("corpus path does not exist (set it with --paths.train / --paths.dev)", path=str(path))
     if path.is_file():
         return [path]
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUPPORTED_SUFFIXES

@@ -2,7 +2,7 @@
 build, read the labels from the training data once, load vectors and pretrained
 tok2vec weights, run the [initialize] callbacks."""
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict
 
 from confection import Config
 from thinc.api import Optimizer, fix_random_seed, set_gpu_allocator

@@ -3,7 +3,7 @@
 The console logger shows a tqdm bar between evaluations and a table row per evaluation."""
 import sys
 from pathlib import Path
-from typing import IO, Callable, Dict, List, Optional, Tuple, Union
+from typing import IO, Callable, Dict, Optional, Tuple, Union
 
 import tqdm
 from wasabi import row as table_row
