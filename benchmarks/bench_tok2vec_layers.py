@@ -11,9 +11,10 @@ per sentence), three ways:
 
     .venv/bin/python benchmarks/bench_tok2vec_layers.py [--data CONLLU] [--repeats 7]
 
-runs ours+thinc here and spacy with .venv-bench/bin/python (--impl spacy), then prints
-one table. Figures are tokens/second over the whole batch: best of the repeats and the
-median; CPU, default BLAS threading.
+runs ours+thinc in one process and spacy in .venv-bench/bin/python (--impl spacy),
+alternating the two processes for --rounds rounds, then prints one table. Figures are
+tokens/second over the whole batch (forward+backward, and forward only): best and
+median of all passes; CPU, default BLAS threading unless --blas-threads is given.
 """
 import argparse
 import json
@@ -55,25 +56,29 @@ def read_sentences(path: Path, max_tokens: int) -> List[List[str]]:
 
 
 def time_model(model, docs, n_tokens: int) -> Callable[[], Dict[str, float]]:
-    """A closure that times one forward+backward and one forward-only pass."""
+    """A closure that times one forward+backward ("train") and one forward-only
+    ("predict") pass, in wall-clock and in process CPU seconds. CPU time is the figure
+    to compare on a busy machine with --blas-threads 1: waiting for a core does not
+    count, and no thread spins."""
     import numpy
 
     def run() -> Dict[str, float]:
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         outputs, backprop = model.begin_update(docs)
         backprop([numpy.ones_like(y) for y in outputs])
-        train_s = time.perf_counter() - start
-        start = time.perf_counter()
+        train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        wall, cpu = time.perf_counter(), time.process_time()
         model.predict(docs)
-        predict_s = time.perf_counter() - start
-        return {"train": n_tokens / train_s, "predict": n_tokens / predict_s}
+        predict_wall, predict_cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return {"train": n_tokens / train_wall, "predict": n_tokens / predict_wall,
+                "train_cpu": n_tokens / train_cpu, "predict_cpu": n_tokens / predict_cpu}
 
     return run
 
 
 def summarize(name: str, runs: List[Dict[str, float]], n_tokens: int) -> Dict:
-    result = {"impl": name, "tokens": n_tokens}
-    for key in ("train", "predict"):
+    result = {"impl": name, "tokens": n_tokens, "runs": len(runs)}
+    for key in ("train", "predict", "train_cpu", "predict_cpu"):
         values = sorted(run[key] for run in runs)
         result[f"{key}_best"] = values[-1]
         result[f"{key}_median"] = values[len(values) // 2]
@@ -110,7 +115,7 @@ def build_thinc_stock():
     return chain(embed, encode)
 
 
-def run_package_venv(sentences: List[List[str]], repeats: int) -> List[Dict]:
+def run_package_venv(sentences: List[List[str]], repeats: int) -> Dict[str, List[Dict[str, float]]]:
     from thinc.api import fix_random_seed
     from transfer_cli.tokens import Doc, Vocab
 
@@ -128,11 +133,11 @@ def run_package_venv(sentences: List[List[str]], repeats: int) -> List[Dict]:
     for _ in range(repeats):  # interleaved, so load from elsewhere hits both alike
         for name, runner in runners.items():
             runs[name].append(runner())
-    return [summarize(name, runs[name], n_tokens) for name in models]
+    return {name: [dict(run, tokens=n_tokens) for run in runs[name]] for name in models}
 
 
 # -- spaCy (the benchmark venv) ----------------------------------------------------------------
-def run_spacy(sentences: List[List[str]], repeats: int) -> List[Dict]:
+def run_spacy(sentences: List[List[str]], repeats: int) -> Dict[str, List[Dict[str, float]]]:
     import spacy
     from spacy.tokens import Doc
     from thinc.api import fix_random_seed
@@ -149,7 +154,7 @@ def run_spacy(sentences: List[List[str]], repeats: int) -> List[Dict]:
     model.initialize(X=docs[:20])
     runner = time_model(model, docs, n_tokens)
     runner()
-    return [summarize(f"spacy {spacy.__version__}", [runner() for _ in range(repeats)], n_tokens)]
+    return {f"spacy {spacy.__version__}": [dict(runner(), tokens=n_tokens) for _ in range(repeats)]}
 
 
 def main() -> None:
@@ -157,30 +162,43 @@ def main() -> None:
     data_dir = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
     parser.add_argument("--data", type=Path, default=data_dir / "en_ewt" / "en_ewt-ud-dev.conllu")
     parser.add_argument("--tokens", type=int, default=25000)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=5, help="timed passes per model and round")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="rounds alternating the package and spaCy processes (load elsewhere hits both)")
     parser.add_argument("--impl", choices=["all", "package", "spacy"], default="all")
     parser.add_argument("--bench-python", default=str(REPO / ".venv-bench" / "bin" / "python"))
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="cap the BLAS thread pools (set before numpy loads; the worker processes inherit it)")
     args = parser.parse_args()
-    sentences = read_sentences(args.data, args.tokens)
-    if args.impl == "spacy":
-        print(json.dumps(run_spacy(sentences, args.repeats)))
+    if args.blas_threads is not None:
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+            os.environ[var] = str(args.blas_threads)
+    if args.impl != "all":  # a worker: print the raw runs as one JSON line
+        sentences = read_sentences(args.data, args.tokens)
+        worker = run_spacy if args.impl == "spacy" else run_package_venv
+        print(json.dumps(worker(sentences, args.repeats)))
         return
-    results = run_package_venv(sentences, args.repeats)
-    if args.impl == "all":
-        command = [args.bench_python, __file__, "--impl", "spacy", "--data", str(args.data),
-                   "--tokens", str(args.tokens), "--repeats", str(args.repeats)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        results += json.loads(output.strip().splitlines()[-1])
-    if args.impl == "package":
-        print(json.dumps(results))
-        return
-    n_tokens = results[0]["tokens"]
-    print(f"Tok2Vec forward+backward on {n_tokens} tokens ({args.data.name}), tokens/s, best (median) of "
-          f"{args.repeats}")
-    print(f"{'impl':14s} {'train best':>11s} {'(median)':>9s} {'predict best':>13s} {'(median)':>9s}")
+    runs: Dict[str, List[Dict[str, float]]] = {}
+    for _ in range(args.rounds):
+        for impl, python in (("package", sys.executable), ("spacy", args.bench_python)):
+            command = [python, str(Path(__file__).resolve()), "--impl", impl, "--data", str(args.data),
+                       "--tokens", str(args.tokens), "--repeats", str(args.repeats)]
+            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            for name, impl_runs in json.loads(output.strip().splitlines()[-1]).items():
+                runs.setdefault(name, []).extend(impl_runs)
+    results = [summarize(name, impl_runs, impl_runs[0]["tokens"]) for name, impl_runs in runs.items()]
+    threads = args.blas_threads if args.blas_threads is not None else "default"
+    print(f"Tok2Vec on {results[0]['tokens']} tokens ({args.data.name}), tokens/s, best and median of "
+          f"{results[0]['runs']} passes; BLAS threads: {threads}")
+    print(f"{'':14s} {'wall clock':^35s}   {'per CPU second':^35s}")
+    print(f"{'impl':14s} {'fwd+bwd best':>13s} {'median':>7s} {'fwd best':>8s} {'median':>7s}   "
+          f"{'fwd+bwd best':>13s} {'median':>7s} {'fwd best':>8s} {'median':>7s}")
     for row in results:
-        print(f"{row['impl']:14s} {row['train_best']:11,.0f} {row['train_median']:9,.0f} "
-              f"{row['predict_best']:13,.0f} {row['predict_median']:9,.0f}")
+        print(f"{row['impl']:14s} " + " ".join(f"{row[key]:{width},.0f}" for key, width in (
+            ("train_best", 13), ("train_median", 7), ("predict_best", 8), ("predict_median", 7))) + "   "
+            + " ".join(f"{row[key]:{width},.0f}" for key, width in (
+                ("train_cpu_best", 13), ("train_cpu_median", 7), ("predict_cpu_best", 8),
+                ("predict_cpu_median", 7))))
 
 
 if __name__ == "__main__":

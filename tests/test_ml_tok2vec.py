@@ -519,6 +519,26 @@ def test_static_vectors_plug_in(monkeypatch, docs):
         assert abs(model.get_ref("static_vectors").get_grad("W")).sum() > 0
 
 
+def test_static_vectors_with_the_registered_layer():
+    """include_static_vectors / pretrained_vectors use the package's spacy.StaticVectors.v2."""
+    from transfer_cli.vectors.vectors import Vectors
+
+    vocab = Vocab()
+    words = ["the", "cat", "sat", "on", "a", "mat"]
+    vocab.vectors = Vectors(data=numpy.random.RandomState(0).uniform(-1, 1, (6, 5)).astype("f"), keys=words)
+    batch = [Doc(vocab, words=["the", "cat", "sat", "."]), Doc(vocab, words=[]), Doc(vocab, words=["a", "dog"])]
+    fix_random_seed(0)
+    model = arch("spacy.HashEmbedCNN.v2")(width=8, depth=1, embed_size=50, window_size=1, maxout_pieces=3,
+                                           subword_features=True, pretrained_vectors=True)
+    model.initialize(X=batch)
+    static = next(node for node in model.walk() if node.name == "static_vectors")
+    assert static.get_dim("nM") == 5 and model.get_ref("embed").get_ref("maxout").get_dim("nI") == 8 * 5
+    Y, backprop = model.begin_update(batch)
+    assert [y.shape for y in Y] == [(4, 8), (0, 8), (2, 8)]
+    backprop([numpy.ones_like(y) for y in Y])
+    assert abs(static.get_grad("W")).sum() > 0
+
+
 # -- behaviour: determinism, empty input, long docs, doc independence --------------------------------------
 def build_efficiency_tok2vec(width: int = 96) -> Model:
     return build_Tok2Vec_model(MultiHashEmbed(width, ["NORM", "PREFIX", "SUFFIX", "SHAPE"], [5000, 1000, 2500, 2500],
@@ -635,7 +655,7 @@ def reference_utf8(word: str, nr_char: int) -> List[int]:
 
 
 def test_utf8_array(vocab):
-    words = ["a", "of", "jumping", "Zoë", "日本語", "naïveté", "x" * 30]
+    words = ["a", "of", "jumping", "Zoë", "日本語", "naïveté", "😀x", "x" * 30]
     doc = Doc(vocab, words=words)
     for nr_char in (1, 4, 7, 10):
         expected = numpy.array([reference_utf8(w, nr_char) for w in words], dtype="uint8")

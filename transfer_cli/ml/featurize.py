@@ -74,7 +74,7 @@ def extract_keys(docs: Sequence, attrs: Sequence[int]) -> Tuple[numpy.ndarray, n
 
 def _word_bytes(docs: Sequence) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """All words of the batch as one uint8 buffer of UTF-8 bytes, and the byte length
-    of each word. ASCII text (the common case) needs no per-word encoding."""
+    of each word, from one encode of the joined text (no per-word encoding)."""
     words: List[str] = []
     for doc in docs:
         if hasattr(doc, "cols"):
@@ -82,12 +82,17 @@ def _word_bytes(docs: Sequence) -> Tuple[numpy.ndarray, numpy.ndarray]:
         else:
             words.extend(doc.doc.words[doc.start:doc.end])
     joined = "".join(words)
-    data = numpy.frombuffer(joined.encode("utf8"), dtype="uint8")
-    if len(data) == len(joined):
-        lengths = numpy.fromiter(map(len, words), dtype="int64", count=len(words))
-    else:
-        lengths = numpy.fromiter((len(w.encode("utf8")) for w in words), dtype="int64", count=len(words))
-    return data, lengths
+    data = numpy.frombuffer(joined.encode("utf8", "surrogatepass"), dtype="uint8")
+    char_lengths = numpy.fromiter(map(len, words), dtype="int64", count=len(words))
+    if len(data) == len(joined):  # all ASCII
+        return data, char_lengths
+    # bytes per character from its code point, summed per word
+    codes = numpy.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    char_bytes = 1 + (codes >= 0x80).astype("int64") + (codes >= 0x800) + (codes >= 0x10000)
+    cumulative = numpy.zeros(len(codes) + 1, dtype="int64")
+    numpy.cumsum(char_bytes, out=cumulative[1:])
+    word_ends = numpy.cumsum(char_lengths)
+    return data, cumulative[word_ends] - cumulative[word_ends - char_lengths]
 
 
 def utf8_array(docs: Sequence, nr_char: int) -> numpy.ndarray:
