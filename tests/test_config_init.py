@@ -55,6 +55,16 @@ def test_init_config_writes_what_spacy_writes(name):
     raw_text = ours.pop("paths.raw_text")
     assert raw_text == "${paths.raw}" or (raw_text is None and name == "tagger_pretraining")
     theirs.pop("paths.raw_text", None)
+    if name == "tagger_ner_textcat_senter":
+        # beside other components, our senter listens to the shared tok2vec instead of its own small one
+        senter_tok2vec = {k: v for k, v in ours.items() if k.startswith("components.senter.model.tok2vec.")}
+        assert senter_tok2vec == {"components.senter.model.tok2vec.@architectures": "spacy.Tok2VecListener.v1",
+                                  "components.senter.model.tok2vec.width": "${components.tok2vec.model.encode.width}",
+                                  "components.senter.model.tok2vec.upstream": "*"}
+        for key in senter_tok2vec:
+            ours.pop(key)
+        for key in [k for k in theirs if k.startswith("components.senter.model.tok2vec.")]:
+            theirs.pop(key)
     if "components.transformer.model.name" in theirs:
         assert theirs.pop("components.transformer.model.name") == "roberta-base"
         assert ours.pop("components.transformer.model.name") == "models/roberta-base"
@@ -88,6 +98,17 @@ def test_independent_gives_each_component_its_own_tok2vec():
         assert tok2vec["encode"]["width"] == 256 and tok2vec["encode"]["depth"] == 8
     interpolated = config.interpolate()
     assert interpolated["components"]["ner"]["model"]["tok2vec"]["embed"]["width"] == 256
+
+
+def test_tagger_ner_senter_share_one_tok2vec_with_three_listeners():
+    config = init_config(pipeline=["tagger", "ner", "senter"])
+    assert config["nlp"]["pipeline"] == ["tok2vec", "tagger", "ner", "senter"]
+    for name in ("tagger", "ner", "senter"):
+        assert config["components"][name]["model"]["tok2vec"]["@architectures"] == "spacy.Tok2VecListener.v1"
+    independent = init_config(pipeline=["tagger", "ner", "senter"], shared=False)
+    assert "tok2vec" not in independent["components"]
+    for name in ("tagger", "ner", "senter"):
+        assert independent["components"][name]["model"]["tok2vec"]["@architectures"] != "spacy.Tok2VecListener.v1"
 
 
 def test_shared_gives_one_tok2vec_and_listeners():

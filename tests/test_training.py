@@ -229,3 +229,18 @@ def test_label_unseen_in_training_is_scored_not_crashing(trained):
     gold = Doc(nlp.vocab, words, tags=["DT", "NEVER_SEEN_TAG", "VBD"])
     scores = nlp.evaluate([Example(Doc(nlp.vocab, words), gold)])
     assert 0.0 <= scores["tag_acc"] <= 2 / 3
+
+
+def test_blank_pipeline_with_added_pipes_saves_and_reloads(tmp_path):
+    nlp = transfer_cli.blank("en")
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe("tagger", config={"model": {"@architectures": "spacy.Tagger.v2",
+                                             "tok2vec": {"@architectures": "spacy.Tok2VecListener.v1", "width": 96}}})
+    examples = list(Corpus(TRAIN, limit=20)(nlp))
+    optimizer = nlp.initialize(lambda: examples)
+    nlp.update(examples, sgd=optimizer)
+    nlp.to_disk(tmp_path / "blank")
+    reloaded = transfer_cli.load(tmp_path / "blank")
+    assert reloaded.pipe_names == ["tok2vec", "tagger"]
+    text = "A short test sentence ."
+    assert [t.tag_ for t in reloaded(text)] == [t.tag_ for t in nlp(text)]

@@ -39,6 +39,8 @@ def print_scores(scores: Dict[str, Any]) -> None:
             continue
         if value is None:
             rows.append((key, "-"))
+        elif isinstance(value, str):  # e.g. cats_score_desc
+            rows.append((key, value))
         elif key == "speed":
             rows.append(("words/s", f"{value:.0f}"))
         else:

@@ -9,21 +9,6 @@ import typer
 from ._util import COMMAND_SETTINGS, app, handle_errors, not_yet
 
 
-@app.command("init-vectors")
-@handle_errors
-def init_vectors(
-    lang: str = typer.Argument(..., help="Language code of the pipeline the vectors are for, e.g. en."),
-    vectors_loc: Path = typer.Argument(..., help="word2vec/GloVe/fastText .vec/.txt/.gz/.zip file, or a floret table."),
-    output_dir: Path = typer.Argument(..., help="Directory to write the vectors to."),
-    truncate: int = typer.Option(0, "--truncate", help="Read only the first N rows (0: all)."),
-    prune: int = typer.Option(-1, "--prune", help="Keep N rows; map every other word to its nearest kept vector."),
-    name: Optional[str] = typer.Option(None, "--name", help="Name of the vectors table, stored in meta."),
-    mode: str = typer.Option("default", "--mode", help="default or floret."),
-) -> None:
-    """Convert word vectors into a vectors directory usable by [initialize] vectors."""
-    not_yet("init-vectors", "static word vectors")
-
-
 @app.command("pretrain", context_settings=COMMAND_SETTINGS)
 @handle_errors
 def pretrain(

@@ -43,6 +43,10 @@ def init_config(*, lang: str = "en", pipeline: Sequence[str] = ("tagger", "ner")
     blocks = {name: _component_block(parts, hardware, optimize, name) for name in names}
     upstream = "transformer" if gpu else "tok2vec"
     needs_embedding = any(_has_marker(block) for block in blocks.values())
+    if "senter" in blocks and needs_embedding and shared and not gpu:
+        # spaCy gives senter a small embedding of its own; beside other components we let it
+        # listen to the shared tok2vec instead, so every component trains one embedding
+        blocks["senter"]["model"]["tok2vec"] = MARKER
     components: Dict[str, Any] = {}
     if needs_embedding and shared:
         components[upstream] = (_transformer_block(parts, lang) if gpu else

@@ -120,7 +120,25 @@ def build_tok2vec_listener(width: int, upstream: str = "*") -> Listener:
     return Listener("tok2vec-listener", upstream, read_tensors, dims={"nO": width})
 
 
+def build_weighted_tok2vec_listener(width: int, upstream: str = "*", grad_factor: float = 1.0) -> Model:
+    """transfer_cli.Tok2VecListener.v1: spacy.Tok2VecListener.v1 whose gradient to the
+    upstream is multiplied by `grad_factor`, so each component's share of the shared
+    tok2vec's update can be weighted (0.0: the component trains only its own layers)."""
+    listener = build_tok2vec_listener(width, upstream)
+
+    def forward(model: Model, docs: List[Doc], is_train: bool):
+        outputs, backprop = model.layers[0](docs, is_train)
+        factor = model.attrs["grad_factor"]
+        if factor == 1.0:
+            return outputs, backprop
+        return outputs, lambda d_outputs: backprop([d * factor for d in d_outputs])
+
+    return Model("tok2vec-listener-weighted", forward, layers=[listener], dims={"nO": width},
+                 attrs={"grad_factor": float(grad_factor)})
+
+
 def register() -> None:
     from ..config.registry import registry
 
     registry.architectures.register("spacy.Tok2VecListener.v1", func=build_tok2vec_listener)
+    registry.architectures.register("transfer_cli.Tok2VecListener.v1", func=build_weighted_tok2vec_listener)

@@ -70,5 +70,6 @@ def load(path: Union[str, Path]) -> Pipeline:
     if not (path / "config.cfg").exists():
         raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
     config = load_config(path / "config.cfg")
-    nlp = pipeline_from_config(config, fill=False)
+    # a pipeline saved from blank() + add_pipe has a partial config: fill it (a no-op for trained ones)
+    nlp = pipeline_from_config(config, fill=True)
     return nlp.from_disk(path)

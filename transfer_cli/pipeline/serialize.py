@@ -27,6 +27,8 @@ def pipeline_meta(nlp: "Pipeline") -> Dict[str, Any]:
     meta["disabled"] = nlp.disabled
     meta["labels"] = {name: list(getattr(c, "labels", ())) for name, c in nlp.components
                       if getattr(c, "labels", None) is not None}
+    if len(nlp.vocab.vectors):  # the table saved in vocab/vectors, checked when it loads
+        meta["vectors"] = nlp.vocab.vectors.info()
     return meta
 
 
@@ -90,6 +92,9 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     meta_path = path / "meta.json"
     if meta_path.exists():
         nlp.meta.update(srsly.read_json(meta_path))
+    from ..vectors import read_pipeline_vectors
+
+    read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
         nlp.tokenizer.from_disk(path / "tokenizer")
     for name, component in nlp.components:

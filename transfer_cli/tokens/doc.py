@@ -324,6 +324,30 @@ class Doc:
         starts[0] = True
         return starts
 
+    # -- static vectors: the mean of the tokens' vectors, never the tensor (vectors/similarity.py)
+    @property
+    def vector(self) -> numpy.ndarray:
+        from ..vectors.similarity import mean_vector
+
+        return mean_vector(self, 0, len(self))
+
+    @property
+    def has_vector(self) -> bool:
+        from ..vectors.similarity import tokens_have_vectors
+
+        return bool(tokens_have_vectors(self, 0, len(self)).any())
+
+    @property
+    def vector_norm(self) -> float:
+        from ..vectors.similarity import vector_norm
+
+        return vector_norm(self.vector)
+
+    def similarity(self, other: Any) -> float:
+        from ..vectors.similarity import similarity
+
+        return similarity(self, other)
+
     # -- custom attributes -------------------------------------------------------------------
     @classmethod
     def set_extension(cls, name: str, **kwargs: Any) -> None:

@@ -176,6 +176,30 @@ class Token:
                 return sent
         raise RuntimeError("unreachable: every token lies in a sentence")
 
+    # static vectors (vocab.vectors; see vectors/similarity.py)
+    @property
+    def vector(self) -> numpy.ndarray:
+        from ..vectors.similarity import token_vectors
+
+        return token_vectors(self.doc, self.i, self.i + 1)[0]
+
+    @property
+    def has_vector(self) -> bool:
+        from ..vectors.similarity import tokens_have_vectors
+
+        return bool(tokens_have_vectors(self.doc, self.i, self.i + 1)[0])
+
+    @property
+    def vector_norm(self) -> float:
+        from ..vectors.similarity import vector_norm
+
+        return vector_norm(self.vector)
+
+    def similarity(self, other) -> float:
+        from ..vectors.similarity import similarity
+
+        return similarity(self, other)
+
     # custom attributes
     @classmethod
     def set_extension(cls, name: str, **kwargs) -> None:

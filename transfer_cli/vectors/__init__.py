@@ -1,18 +1,84 @@
-"""Static word vectors. `[nlp.vectors] @vectors = "spacy.Vectors.v1"` names the kind of
-table a pipeline's vocab holds; until vectors are loaded ([initialize] vectors) the
-table is empty (vocab.vectors is None)."""
-from typing import Callable, Optional
+"""Static word vectors: the Vectors table (vectors.py), file loaders, truncation and
+pruning, floret tables, and loading a table into a pipeline.
+
+`[nlp.vectors] @vectors = "spacy.Vectors.v1"` names the kind of table a pipeline's
+vocab holds: an empty table until `[initialize] vectors` loads one (`load_vectors`)
+or a saved pipeline brings its own (vocab/vectors)."""
+from pathlib import Path
+from typing import Any, Callable, Union
 
 from ..config.registry import registry
+from ..errors import PathError, PipelineError
+from .vectors import Vectors
+
+__all__ = ["Vectors", "load_vectors", "read_pipeline_vectors", "check_vectors_match"]
 
 
-def create_empty_vectors() -> Callable[..., Optional[object]]:
-    """spacy.Vectors.v1: the vocab starts without a vectors table."""
+def create_empty_vectors() -> Callable[..., Vectors]:
+    """spacy.Vectors.v1: a factory of empty tables (the vocab starts without vectors)."""
 
-    def make_vectors(vocab) -> Optional[object]:
-        return None
+    def make_vectors(vocab: Any = None) -> Vectors:
+        return Vectors()
 
     return make_vectors
 
 
 registry.vectors.register("spacy.Vectors.v1", func=create_empty_vectors)
+
+
+def _table_dir(path: Path) -> Path:
+    """The vectors table inside a directory written by init-vectors (or a saved
+    pipeline), or the table directory itself."""
+    for candidate in (path / "vocab" / "vectors", path):
+        if (candidate / "cfg.json").exists():
+            return candidate
+    raise PathError("not a vectors directory: expected one written by init-vectors (with vocab/vectors/) or "
+                    "a trained pipeline", path=str(path))
+
+
+def load_vectors(nlp: Any, path: Union[str, Path]) -> Vectors:
+    """[initialize] vectors: put the table of `path` (an init-vectors output, a trained
+    pipeline, or a directory spaCy wrote) into nlp.vocab, with its words, and record it
+    in nlp.meta."""
+    from ..errors import ConfigError
+    from .spacy_format import is_spacy_vectors_dir, read_spacy_vectors
+
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"vectors directory not found: {path} (write one with `transfer-cli init-vectors`)",
+                          key="initialize.vectors")
+    table = read_spacy_vectors(path) if is_spacy_vectors_dir(path) else Vectors().from_disk(_table_dir(path))
+    strings_path = path / "vocab" / "strings.json"
+    if strings_path.exists():
+        import srsly
+
+        nlp.vocab.strings.update(srsly.read_json(strings_path))
+    nlp.vocab.vectors = table
+    nlp.meta["vectors"] = table.info()
+    return table
+
+
+def read_pipeline_vectors(nlp: Any, vocab_dir: Path) -> None:
+    """The read side of a saved pipeline: load vocab/vectors if present and check it is
+    the table meta.json says the pipeline was saved (and trained) with."""
+    table_dir = Path(vocab_dir) / "vectors"
+    if not (table_dir / "cfg.json").exists():
+        return
+    table = Vectors().from_disk(table_dir)
+    expected = nlp.meta.get("vectors")
+    if expected:
+        check_vectors_match(expected, table, where=str(table_dir))
+    nlp.vocab.vectors = table
+
+
+def check_vectors_match(expected: dict, table: Vectors, *, where: str = "") -> None:
+    """A PipelineError when `table` is not the one `expected` (a Vectors.info()) describes."""
+    problems = []
+    if expected.get("name", table.name) != table.name:
+        problems.append(f"name '{table.name}' instead of '{expected.get('name')}'")
+    shape = (expected.get("vectors", len(table)), expected.get("width", table.dims))
+    if tuple(shape) != table.shape:
+        problems.append(f"shape {table.shape[0]} x {table.shape[1]} instead of {shape[0]} x {shape[1]}")
+    if problems:
+        raise PipelineError(f"{where + ': ' if where else ''}these vectors are not the ones the pipeline was "
+                            f"trained with ({'; '.join(problems)}): load the original vectors table")
