@@ -244,3 +244,20 @@ def test_blank_pipeline_with_added_pipes_saves_and_reloads(tmp_path):
     assert reloaded.pipe_names == ["tok2vec", "tagger"]
     text = "A short test sentence ."
     assert [t.tag_ for t in reloaded(text)] == [t.tag_ for t in nlp(text)]
+
+
+def test_corpus_reports_dropped_entity_offsets_once(tmp_path):
+    from transfer_cli.errors import DataWarning
+
+    path = tmp_path / "ents.jsonl"
+    path.write_text('{"text": "Hello New York", "entities": [[6, 9, "GPE"], [0, 3, "X"]]}\n')
+    nlp = transfer_cli.blank("en")
+    corpus = Corpus(path)
+    with pytest.warns(DataWarning, match="1 annotation"):
+        examples = list(corpus(nlp))
+    assert [(e.text, e.label_) for e in examples[0].reference.ents] == [("New", "GPE")]
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        list(corpus(nlp))  # the second epoch does not repeat it

@@ -43,3 +43,7 @@ class NotYetAvailable(UserError):
 
 class PipelineError(UserError):
     """A pipeline assembled in a way that cannot work (e.g. a listener without its upstream)."""
+
+
+class DataWarning(UserWarning):
+    """Input that was read but partly unusable (e.g. entity offsets not on token boundaries)."""

@@ -88,6 +88,18 @@ def handle_errors(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        import warnings
+
+        from ..errors import DataWarning
+
+        def show_warning(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DataWarning):
+                msg.warn(str(message))
+            else:
+                original_showwarning(message, category, filename, lineno, file, line)
+
+        original_showwarning = warnings.showwarning
+        warnings.showwarning = show_warning
         try:
             return func(*args, **kwargs)
         except UserError as e:
@@ -99,6 +111,8 @@ def handle_errors(func: Callable) -> Callable:
         except KeyboardInterrupt:
             msg.warn("Interrupted")
             raise typer.Exit(130)
+        finally:
+            warnings.showwarning = original_showwarning
 
     return wrapper
 

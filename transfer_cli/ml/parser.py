@@ -15,7 +15,7 @@ The model's forward returns a ParserFeatures (the precomputed table) and a backp
 takes the table's gradient; ParserFeatures.score (no gradient, the decoding loop) and
 ParserFeatures.begin_score (one batched pass over many states, with gradient) turn
 feature ids into action scores."""
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Literal, Optional, Tuple
 
 import numpy
 from thinc.api import Linear, Model, chain, list2array, zero_init
@@ -169,9 +169,9 @@ def _lower_forward(model: Model, X: Floats2d, is_train: bool):
 
 
 # -- the whole model ------------------------------------------------------------------------------
-def build_tb_parser_model(tok2vec: Model[List[Doc], List[Floats2d]], state_type: str, extra_state_tokens: bool,
-                          hidden_width: int, maxout_pieces: int, use_upper: bool, nO: Optional[int] = None
-                          ) -> Model:
+def build_tb_parser_model(tok2vec: Model[List[Doc], List[Floats2d]], state_type: Literal["parser", "ner"],
+                          extra_state_tokens: bool, hidden_width: int, maxout_pieces: int, use_upper: bool,
+                          nO: Optional[int] = None) -> Model:
     """spacy.TransitionBasedParser.v2. state_type "ner": 3 feature tokens (6 with
     extra_state_tokens). nO (the number of actions) is set from the labels at
     initialization."""
@@ -197,9 +197,9 @@ def build_tb_parser_model(tok2vec: Model[List[Doc], List[Floats2d]], state_type:
                  attrs={"has_upper": use_upper, "state_type": state_type, "nF": nF})
 
 
-def build_tb_parser_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], state_type: str, extra_state_tokens: bool,
-                             hidden_width: int, maxout_pieces: int, use_upper: bool = True, nO: Optional[int] = None
-                             ) -> Model:
+def build_tb_parser_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], state_type: Literal["parser", "ner"],
+                             extra_state_tokens: bool, hidden_width: int, maxout_pieces: int,
+                             use_upper: bool = True, nO: Optional[int] = None) -> Model:
     """spacy.TransitionBasedParser.v1: the same network (v2 changed nothing for NER but
     the defaults spaCy writes)."""
     return build_tb_parser_model(tok2vec, state_type, extra_state_tokens, hidden_width, maxout_pieces, use_upper, nO)

@@ -1,10 +1,11 @@
 """Registered corpus readers: `spacy.Corpus.v1` (gold docs from .spacy files, or
 CoNLL-U / IOB / JSONL read directly) and `spacy.JsonlCorpus.v1` (raw text).
 A reader is a callable `corpus(nlp) -> Iterator[Example]`, read lazily each epoch."""
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Union
 
-from ..errors import DataError, PathError
+from ..errors import DataError, DataWarning, PathError
 from ..tokens import Doc
 from ..tokens.example import Example
 
@@ -39,13 +40,15 @@ class Corpus:
         self.gold_preproc = gold_preproc
         self.max_length = max_length
         self.augmenter = augmenter
+        self._reported: set = set()
 
     def __call__(self, nlp) -> Iterator[Example]:
         from .readers import read_docs
 
         count = 0
         for file_path in walk_corpus(self.path):
-            for reference in read_docs(file_path, vocab=nlp.vocab, make_doc=nlp.make_doc):
+            reader = read_docs(file_path, vocab=nlp.vocab, make_doc=nlp.make_doc)
+            for reference in reader:
                 for example in self._make_examples(nlp, reference):
                     if self.augmenter is not None:
                         for augmented in self.augmenter(nlp, example):
@@ -55,6 +58,14 @@ class Corpus:
                     count += 1
                     if self.limit and count >= self.limit:
                         return
+            self._report(file_path, reader.warnings)
+
+    def _report(self, file_path: Path, problems: List[str]) -> None:
+        """Say once per file what was read but could not be used (e.g. misaligned entity offsets)."""
+        if problems and str(file_path) not in self._reported:
+            self._reported.add(str(file_path))
+            shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+            warnings.warn(f"{file_path}: {len(problems)} annotation(s) dropped: {shown}", DataWarning)
 
     def _make_examples(self, nlp, reference: Doc) -> Iterator[Example]:
         if not len(reference):

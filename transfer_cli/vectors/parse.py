@@ -34,15 +34,14 @@ def tokenize(buf: numpy.ndarray) -> Tuple[numpy.ndarray, numpy.ndarray]:
         empty = numpy.zeros(0, dtype=numpy.int64)
         return empty, empty
     space = buf <= _SEPARATOR_MAX
-    edges = numpy.flatnonzero(space[1:] != space[:-1]) + 1
-    rising = space[edges]  # a token ends where whitespace begins
-    starts = edges[~rising]
-    ends = edges[rising]
-    if not space[0]:
-        starts = numpy.concatenate([[0], starts])
-    if not space[-1]:
-        ends = numpy.concatenate([ends, [len(buf)]])
-    return starts.astype(numpy.int64), ends.astype(numpy.int64)
+    # positions where a token starts or ends: they alternate, beginning with a start
+    change = numpy.empty(len(buf), dtype=bool)
+    change[0] = not space[0]
+    numpy.not_equal(space[1:], space[:-1], out=change[1:])
+    edges = numpy.flatnonzero(change)
+    if len(edges) % 2:  # the last token runs to the end of buf
+        edges = numpy.append(edges, len(buf))
+    return edges[0::2], edges[1::2]
 
 
 def parse_floats(buf: numpy.ndarray, starts: numpy.ndarray, ends: numpy.ndarray
@@ -114,7 +113,7 @@ def _parse_fast(buf: numpy.ndarray, starts: numpy.ndarray, ends: numpy.ndarray
     sign = numpy.empty(n, dtype=bool)
     minus = numpy.empty(n, dtype=bool)
     scratch = numpy.empty(n, dtype=bool)
-    shifted = numpy.empty(n, dtype=numpy.float64)
+    factor = numpy.empty(n, dtype=numpy.float64)
     for j in range(width):
         c = chars[j]
         inside = inside_all[j]
@@ -140,9 +139,10 @@ def _parse_fast(buf: numpy.ndarray, starts: numpy.ndarray, ends: numpy.ndarray
             seen_e |= is_e
             prev_e = is_e
             n_allowed += is_e | exp_digit
-        numpy.multiply(mant, 10.0, out=shifted)
-        shifted += d
-        numpy.copyto(mant, shifted, where=digit)  # value = value * 10 + digit
+        numpy.multiply(digit, 9.0, out=factor)
+        factor += 1.0
+        mant *= factor  # times 10 where this row holds a digit, else 1
+        mant += d * digit
         n_digits += digit
         numpy.logical_and(digit, seen_dot, out=scratch)
         n_frac += scratch
