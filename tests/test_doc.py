@@ -160,3 +160,12 @@ def test_blank_copy_keeps_words_drops_annotation(vocab):
     assert blank.words == doc.words and blank.text == doc.text
     assert not blank.has_annotation("TAG") and blank.ents == () and blank.cats == {}
     assert doc.has_annotation("TAG")
+
+
+def test_language_lexical_attributes_reach_the_vocab():
+    import transfer_cli
+
+    doc = transfer_cli.blank("en")("the 21st and third of 3,000 fifty")
+    assert [t.like_num for t in doc] == [False, True, False, True, False, True, True]
+    generic = Doc(Vocab(), ["21st", "third", "fifty"])
+    assert [t.like_num for t in generic] == [False, False, True]  # ordinals are English knowledge

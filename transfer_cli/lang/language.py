@@ -19,6 +19,7 @@ class LanguageDefaults:
     name: ClassVar[str] = "Multi-language"
     stop_words: ClassVar[FrozenSet[str]] = frozenset()
     norm_exceptions: ClassVar[Dict[str, str]] = {}
+    lex_attr_getters: ClassVar[Dict[str, Callable[[str], bool]]] = {}
 
     @classmethod
     def tokenizer_exceptions(cls) -> Exceptions:
@@ -46,7 +47,8 @@ class LanguageDefaults:
 
     @classmethod
     def create_vocab(cls) -> Vocab:
-        return Vocab(norm_exceptions=cls.norm_exceptions, stop_words=cls.stop_words, lang=cls.lang)
+        return Vocab(norm_exceptions=cls.norm_exceptions, stop_words=cls.stop_words, lang=cls.lang,
+                     lex_attr_getters=cls.lex_attr_getters)
 
     @classmethod
     def create_tokenizer(cls, vocab: Optional[Vocab] = None) -> Tokenizer:

@@ -11,7 +11,7 @@ import numpy
 from . import attrs as A
 from .span import Span
 from .token import Token
-from .underscore import Extension, Underscore, register_extension
+from .underscore import Extension, HasExtensions, Underscore
 from .vocab import Vocab
 
 # Column layout of Doc.cols. FLAGS is the lexeme's flag word (IS_ALPHA, LIKE_NUM, ...).
@@ -28,7 +28,7 @@ STRING_ATTRS = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.ENT_TYPE, A.ENT_KB_ID, 
 IOB_STRINGS = ("", "I", "O", "B")
 
 
-class Doc:
+class Doc(HasExtensions):
     _extensions: Dict[str, Extension] = {}
 
     def __init__(self, vocab: Vocab, words: Sequence[str] = (), spaces: Optional[Sequence[bool]] = None, *,
@@ -349,22 +349,6 @@ class Doc:
         return similarity(self, other)
 
     # -- custom attributes -------------------------------------------------------------------
-    @classmethod
-    def set_extension(cls, name: str, **kwargs: Any) -> None:
-        register_extension(cls._extensions, name, **kwargs)
-
-    @classmethod
-    def has_extension(cls, name: str) -> bool:
-        return name in cls._extensions
-
-    @classmethod
-    def get_extension(cls, name: str) -> Optional[Extension]:
-        return cls._extensions.get(name)
-
-    @classmethod
-    def remove_extension(cls, name: str) -> Extension:
-        return cls._extensions.pop(name)
-
     @property
     def _(self) -> Underscore:
         return Underscore(Doc._extensions, self)

@@ -1,7 +1,7 @@
 """Lexical attributes of a word string: computed once per distinct word by the Vocab."""
 import re
 import unicodedata
-from typing import Callable, Dict, FrozenSet
+from typing import Callable, Dict, FrozenSet, Optional
 
 from . import attrs as A
 
@@ -64,7 +64,9 @@ def like_num(text: str) -> bool:
     return text.lower() in _NUM_WORDS
 
 
-def compute_flags(text: str, stop_words: FrozenSet[str] = frozenset()) -> int:
+def compute_flags(text: str, stop_words: FrozenSet[str] = frozenset(),
+                  overrides: Optional[Dict[int, Callable[[str], bool]]] = None) -> int:
+    """The flag word of a string; `overrides` replace checks by attribute ID (a language's own LIKE_NUM)."""
     checks: Dict[int, Callable[[str], bool]] = {
         A.IS_ALPHA: str.isalpha,
         A.IS_ASCII: lambda t: all(ord(c) < 128 for c in t),
@@ -84,6 +86,8 @@ def compute_flags(text: str, stop_words: FrozenSet[str] = frozenset()) -> int:
         A.IS_RIGHT_PUNCT: lambda t: t in _RIGHT_PUNCT,
         A.IS_CURRENCY: is_currency,
     }
+    if overrides:
+        checks.update(overrides)
     flags = 0
     for attr_id, check in checks.items():
         if check(text):

@@ -1,12 +1,14 @@
 """Span: a view of a contiguous slice of a Doc, with an optional label."""
 from typing import TYPE_CHECKING, Iterator, Tuple, Union
 
+from .underscore import HasExtensions
+
 if TYPE_CHECKING:
     from .doc import Doc
     from .token import Token
 
 
-class Span:
+class Span(HasExtensions):
     __slots__ = ("doc", "start", "end", "label", "kb_id")
 
     def __init__(self, doc: "Doc", start: int, end: int, label: Union[str, int] = 0,
@@ -114,20 +116,6 @@ class Span:
         from .underscore import Underscore
 
         return Underscore(Span._extensions, self, start=self.start_char, end=self.end_char)
-
-    @classmethod
-    def set_extension(cls, name: str, **kwargs) -> None:
-        from .underscore import register_extension
-
-        register_extension(cls._extensions, name, **kwargs)
-
-    @classmethod
-    def has_extension(cls, name: str) -> bool:
-        return name in cls._extensions
-
-    @classmethod
-    def remove_extension(cls, name: str):
-        return cls._extensions.pop(name)
 
 
 Span._extensions = {}

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Iterator, Optional
 import numpy
 
 from . import attrs as A
+from .underscore import HasExtensions
 
 if TYPE_CHECKING:
     from .doc import Doc
@@ -16,7 +17,7 @@ def _col(attr: int) -> int:
     return COL[attr]
 
 
-class Token:
+class Token(HasExtensions):
     __slots__ = ("doc", "i")
 
     def __init__(self, doc: "Doc", i: int) -> None:
@@ -201,20 +202,6 @@ class Token:
         return similarity(self, other)
 
     # custom attributes
-    @classmethod
-    def set_extension(cls, name: str, **kwargs) -> None:
-        from .underscore import register_extension
-
-        register_extension(cls._extensions, name, **kwargs)
-
-    @classmethod
-    def has_extension(cls, name: str) -> bool:
-        return name in cls._extensions
-
-    @classmethod
-    def remove_extension(cls, name: str):
-        return cls._extensions.pop(name)
-
     @property
     def _(self):
         from .underscore import Underscore

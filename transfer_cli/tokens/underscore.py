@@ -59,3 +59,26 @@ def register_extension(registry: Dict[str, Extension], name: str, *, default: An
     if sum(x is not None for x in (method, getter)) > 1 or (setter is not None and getter is None):
         raise ValueError(f"Extension '{name}': give a default, a method, or a getter (with an optional setter)")
     registry[name] = (default, method, getter, setter)
+
+
+class HasExtensions:
+    """Class methods for custom attributes; each subclass sets its own `_extensions` dict."""
+
+    __slots__ = ()
+    _extensions: Dict[str, Extension]
+
+    @classmethod
+    def set_extension(cls, name: str, **kwargs: Any) -> None:
+        register_extension(cls._extensions, name, **kwargs)
+
+    @classmethod
+    def has_extension(cls, name: str) -> bool:
+        return name in cls._extensions
+
+    @classmethod
+    def get_extension(cls, name: str) -> Optional[Extension]:
+        return cls._extensions.get(name)
+
+    @classmethod
+    def remove_extension(cls, name: str) -> Extension:
+        return cls._extensions.pop(name)

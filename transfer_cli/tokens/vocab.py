@@ -3,7 +3,7 @@
 Each distinct word string is analysed once (norm, lower, prefix, suffix, shape,
 flags); Docs copy those hashes into their columns, so feature extraction for a
 batch is array slicing."""
-from typing import Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -87,11 +87,14 @@ class Vocab:
     """Strings, lexical attributes and (later) the vectors table of a pipeline."""
 
     def __init__(self, strings: Iterable[str] = (), *, norm_exceptions: Optional[Dict[str, str]] = None,
-                 stop_words: Iterable[str] = (), lang: str = "") -> None:
+                 stop_words: Iterable[str] = (), lang: str = "",
+                 lex_attr_getters: Optional[Dict[str, Callable[[str], bool]]] = None) -> None:
         self.strings = StringStore(strings)
         self.norm_exceptions: Dict[str, str] = dict(norm_exceptions or {})
         self.stop_words: FrozenSet[str] = frozenset(stop_words)
         self.lang = lang
+        # a language's own flag checks, e.g. English LIKE_NUM knowing ordinals
+        self.lex_attr_getters = {A.intify_attr(name): func for name, func in (lex_attr_getters or {}).items()}
         # one row per distinct word, in a growing table, so a Doc gathers its rows in one step
         self._row_index: Dict[str, int] = {}
         self._row_table = numpy.zeros((1024, len(LEX_ATTRS) + 1), dtype="uint64")
@@ -119,7 +122,7 @@ class Vocab:
         lower = word.lower()
         norm = self.norm_exceptions.get(word, self.norm_exceptions.get(lower, lower))
         return (add(word), add(lower), add(norm), add(word[:1]), add(word[-3:]), add(word_shape(word)),
-                compute_flags(word, self.stop_words))
+                compute_flags(word, self.stop_words, self.lex_attr_getters))
 
     def lexeme_rows(self, words: Sequence[str]) -> numpy.ndarray:
         """uint64 array (n_words, 7): the LEX_ATTRS hashes and the flag word."""

@@ -1,5 +1,5 @@
 """English: contractions and abbreviations as special cases, norm exceptions, stop words."""
-from typing import ClassVar, Dict, FrozenSet, Optional
+from typing import Callable, ClassVar, Dict, FrozenSet, Optional
 
 from ...tokens.vocab import Vocab
 from ..exceptions import Exceptions
@@ -15,6 +15,7 @@ class English(LanguageDefaults):
     name: ClassVar[str] = "English"
     stop_words: ClassVar[FrozenSet[str]] = STOP_WORDS
     norm_exceptions: ClassVar[Dict[str, str]] = NORM_EXCEPTIONS
+    lex_attr_getters: ClassVar[Dict[str, Callable[[str], bool]]] = LEX_ATTRS
 
     @classmethod
     def tokenizer_exceptions(cls) -> Exceptions:

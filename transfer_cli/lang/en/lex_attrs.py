@@ -6,6 +6,8 @@ straight ones, dash and ellipsis variants, currency symbols to '$') and
 contraction tails to the word they stand for ("n't" → "not")."""
 from typing import Callable, Dict
 
+from ...tokens.lex_attrs import like_num as base_like_num
+
 APOSTROPHES = ("'", "‘", "’", "´", "`", "‚")
 DOUBLE_QUOTES = ('"', "“", "”", "„", "«", "»", "''", "``", "‘‘", "’’", "´´", ",,")
 DASHES = ("—", "–", "--", "---", "——", "―")
@@ -54,19 +56,12 @@ ORDINAL_WORDS = frozenset(_ordinal(w) for w in _NUMBER_WORDS if w != "zero")
 
 
 def like_num(text: str) -> bool:
-    """Digits (with , and . separators and a leading sign), fractions, number words,
-    ordinal words and digit ordinals ('21st')."""
-    if text.startswith(("+", "-", "±", "~")):
-        text = text[1:]
-    text = text.replace(",", "").replace(".", "")
-    if text.isdigit():
+    """The shared number test (digits, fractions, number words) plus ordinal words and
+    digit ordinals ('21st')."""
+    if base_like_num(text):
         return True
-    if text.count("/") == 1:
-        numerator, denominator = text.split("/")
-        if numerator.isdigit() and denominator.isdigit():
-            return True
-    lower = text.lower()
-    if lower in _NUMBER_WORDS or lower in ORDINAL_WORDS:
+    lower = text.lstrip("+-±~").replace(",", "").replace(".", "").lower()
+    if lower in ORDINAL_WORDS:
         return True
     return lower.endswith(("st", "nd", "rd", "th")) and lower[:-2].isdigit()
 
