@@ -42,11 +42,16 @@ def make_console_logger(progress_bar: Optional[str], console_output: bool,
     def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr, *, score_weights: Dict[str, float] = None,
               eval_frequency: int = 200, max_steps: int = 0, quiet: bool = False):
         losses_cols = [name for name, c in nlp.components if getattr(c, "is_trainable", False)]
-        score_cols = [k for k, w in (score_weights or {}).items() if w is not None]
-        header = ["E", "#"] + [f"LOSS {n.upper()}" for n in losses_cols] + [k.upper() for k in score_cols] + ["SCORE", "WPS"]
-        widths = [3, 6] + [max(10, len(h)) for h in header[2:]]
-        aligns = ["r"] * len(header)
+        weighted = [k for k, w in (score_weights or {}).items() if w is not None]
         state = {"bar": None, "printed_header": False}
+        table: Dict[str, list] = {}
+
+        def layout(scores: Dict) -> None:
+            # columns for the weighted scores the components actually report
+            table["score_cols"] = [k for k in weighted if k in scores]
+            table["header"] = (["E", "#"] + [f"LOSS {n.upper()}" for n in losses_cols]
+                               + [k.upper() for k in table["score_cols"]] + ["SCORE", "WPS"])
+            table["widths"] = [3, 6] + [max(10, len(h)) for h in table["header"][2:]]
 
         whole_run = progress_bar == "train" and max_steps > 0
 
@@ -64,13 +69,17 @@ def make_console_logger(progress_bar: Optional[str], console_output: bool,
             if not whole_run:
                 state["bar"].close()
                 state["bar"] = None
+            if not table:
+                layout(info.scores)
+            widths = table["widths"]
+            aligns = ["r"] * len(widths)
             if not state["printed_header"] and console_output and not quiet:
-                stdout.write(table_row(header, widths=widths, aligns=aligns) + "\n")
+                stdout.write(table_row(table["header"], widths=widths, aligns=aligns) + "\n")
                 stdout.write(table_row(["-" * w for w in widths], widths=widths) + "\n")
                 state["printed_header"] = True
             row = [info.epoch, info.step]
             row += [f"{info.losses.get(n, 0.0):.2f}" for n in losses_cols]
-            row += [_fmt_score(info.scores.get(k)) for k in score_cols]
+            row += [_fmt_score(info.scores.get(k)) for k in table["score_cols"]]
             row += [f"{info.score:.2f}" if info.score is not None else "", f"{info.words_per_second or 0:.0f}"]
             if console_output and not quiet:
                 stdout.write(table_row(row, widths=widths, aligns=aligns) + "\n")
