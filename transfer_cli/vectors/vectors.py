@@ -185,9 +185,10 @@ class Vectors:
                 raise ValueError(f"vector of width {len(vector)} for a table of width {self.dims}")
             if row is None:
                 row = self._append_row()
-            self._writable()[row] = vector
         if not 0 <= row < self._n_rows:
             raise ValueError(f"row {row} is outside the table's {self._n_rows} rows")
+        if vector is not None:
+            self._writable()[row] = vector
         existing = self._lookup(k)
         if existing >= 0 and k not in self._pending:
             self._key_rows[numpy.searchsorted(self._keys, numpy.uint64(k))] = row
