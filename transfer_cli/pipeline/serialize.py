@@ -1,7 +1,6 @@
 """Writing and reading a pipeline directory: config.cfg, meta.json, vocab/,
 tokenizer/, one folder per component. No pickle: JSON, msgpack bytes, .npy.
 Writes go to a temporary sibling directory that is renamed into place."""
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -11,6 +10,7 @@ import srsly
 
 from ..about import __version__
 from ..errors import PathError, PipelineError
+from ..fileio import replace_dir
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -42,7 +42,7 @@ def write_pipeline(nlp: "Pipeline", path: Path) -> None:
         raise PathError(f"Cannot write the pipeline to {path}: {e.strerror}") from e
     try:
         _write_contents(nlp, tmp)
-        _replace_dir(tmp, path)
+        replace_dir(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -65,21 +65,6 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
     for name, component in nlp.components:
         if hasattr(component, "to_disk"):
             component.to_disk(path / name)
-
-
-def _replace_dir(tmp: Path, path: Path) -> None:
-    """Move tmp to path; an existing path is moved aside first and removed after."""
-    old = None
-    if path.exists():
-        if not path.is_dir():
-            raise PathError(f"Cannot write the pipeline to {path}: a file of that name exists")
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:

@@ -10,7 +10,6 @@ language with the table in vocab/vectors and the words in vocab/strings.json, wr
 in the staging directory and renamed into place: an error leaves nothing behind.
 """
 import json
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ import numpy
 import srsly
 
 from ..errors import DataError, PathError, UserError
+from ..fileio import replace_dir
 from .loaders import open_vectors_file, read_vectors
 from .npy import NpyWriter, truncate_rows
 from .prune import nearest_rows
@@ -86,7 +86,7 @@ def init_vectors(lang: str, vectors_loc: Path, output_dir: Path, *, truncate: in
         report.name = table.name = name or _default_name(vectors_loc)
         _write_pipeline(lang, table, words_path, staging / "pipeline")
         del table
-        _replace_dir(staging / "pipeline", output_dir)
+        replace_dir(staging / "pipeline", output_dir)
         return report
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -226,16 +226,3 @@ def _append_strings(strings_path: Path, words_path: Path, batch: int = 20000) ->
             out.write(("" if first else ",") + json.dumps(pending, ensure_ascii=False)[1:-1])
         out.write("]")
     tmp.replace(strings_path)
-
-
-def _replace_dir(source: Path, target: Path) -> None:
-    """Rename source to target; an existing target is moved aside first, removed after."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(target, old)
-    os.replace(source, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
