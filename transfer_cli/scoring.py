@@ -4,6 +4,9 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set,
 
 import numpy
 
+from .tokens import attrs as A
+from .tokens.columns import COL
+
 
 class PRFScore:
     """Precision/recall/F from true positives, false positives and false negatives."""
@@ -243,8 +246,6 @@ def make_textcat_multilabel_scorer_v1() -> Callable[..., Dict[str, Any]]:
 
 # -- sentence boundaries (senter, sentencizer) -------------------------------------------------------
 def _has_sent_starts(doc) -> bool:
-    from .tokens import attrs as A
-
     return len(doc) > 0 and doc.has_annotation(A.SENT_START)
 
 
@@ -292,15 +293,13 @@ def get_ner_prf(examples: Iterable, **kwargs) -> Dict[str, Any]:
     Predicted entities are compared on the reference's tokens; one that covers gold tokens
     whose entity annotation is missing is neither right nor wrong (ignored). Examples whose
     reference has no entity annotation at all are skipped. None where nothing is scored."""
-    from .tokens import attrs as _A
-
     per_type: Dict[str, PRFScore] = {}
     for eg in examples:
         ref = eg.reference
-        if not len(ref) or not ref.has_annotation(_A.ENT_IOB):
+        if not len(ref) or not ref.has_annotation(A.ENT_IOB):
             continue
         golds = {(e.label_, e.start, e.end) for e in ref.ents}
-        iob = ref.cols[:, _ent_iob_col()]
+        iob = ref.cols[:, COL[A.ENT_IOB]]
         one_to_one = eg.predicted.words == ref.words
         x2y = None if one_to_one else eg.alignment.x2y
         for ent in eg.predicted.ents:
@@ -331,13 +330,6 @@ def get_ner_prf(examples: Iterable, **kwargs) -> Dict[str, Any]:
         return {"ents_p": None, "ents_r": None, "ents_f": None, "ents_per_type": None}
     return {"ents_p": totals.precision, "ents_r": totals.recall, "ents_f": totals.fscore,
             "ents_per_type": {label: score.to_dict() for label, score in sorted(per_type.items())}}
-
-
-def _ent_iob_col() -> int:
-    from .tokens import attrs as _A
-    from .tokens.doc import COL
-
-    return COL[_A.ENT_IOB]
 
 
 def ner_score(examples: Iterable, **kwargs) -> Dict[str, Any]:

@@ -26,7 +26,7 @@ from ..ml.ner_transitions import MISSING, BiluoMoves, feature_ids, greedy_decode
 from ..ml.parser import set_n_actions
 from ..tokens import Doc
 from ..tokens import attrs as A
-from ..tokens.doc import COL
+from ..tokens.columns import COL
 from .component import TrainableComponent
 
 ORACLES = ("dynamic", "static")

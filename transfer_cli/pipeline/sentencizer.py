@@ -10,7 +10,7 @@ from ..config.factories import register_factory
 from ..errors import ConfigError
 from ..tokens import Doc
 from ..tokens import attrs as A
-from ..tokens.doc import COL, FLAGS
+from ..tokens.columns import COL, FLAGS
 from ..tokens.strings import hash_string
 from .component import Component
 

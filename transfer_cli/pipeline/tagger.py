@@ -8,7 +8,7 @@ from ..errors import DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..tokens import Doc
 from ..tokens import attrs as A
-from ..tokens.doc import COL
+from ..tokens.columns import COL
 from .component import TrainableComponent
 
 TAGGABLE = {"tag": A.TAG, "pos": A.POS}

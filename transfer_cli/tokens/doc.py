@@ -9,23 +9,11 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 import numpy
 
 from . import attrs as A
+from .columns import COL, COLUMNS, FIRST_ANNOTATION_COL, FLAGS, N_LEX
 from .span import Span
 from .token import Token
 from .underscore import Extension, HasExtensions, Underscore
 from .vocab import Vocab
-
-# Column layout of Doc.cols. FLAGS is the lexeme's flag word (IS_ALPHA, LIKE_NUM, ...).
-FLAGS = -1
-COLUMNS: Tuple[int, ...] = (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE, FLAGS, A.SPACY, A.IDX,
-                            A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.HEAD, A.SENT_START, A.ENT_IOB,
-                            A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID)
-COL: Dict[int, int] = {attr: i for i, attr in enumerate(COLUMNS)}
-N_LEX = 7  # ORTH..FLAGS come from the Vocab's lexeme rows
-FIRST_ANNOTATION_COL = N_LEX + 2  # after SPACY and IDX: what annotation sets
-SIGNED = {A.HEAD, A.SENT_START}
-STRING_ATTRS = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.ENT_TYPE, A.ENT_KB_ID, A.ENT_ID}
-# ENT_IOB codes, as in spaCy: 0 missing, 1 inside, 2 outside, 3 begin.
-IOB_STRINGS = ("", "I", "O", "B")
 
 
 class Doc(HasExtensions):

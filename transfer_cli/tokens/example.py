@@ -12,7 +12,8 @@ import numpy
 from ..errors import DataError
 from . import attrs as A
 from .alignment import Alignment
-from .doc import COL, Doc
+from .columns import COL
+from .doc import Doc
 from .iob_utils import MISSING, offsets_to_biluo_tags
 
 # Keys from_dict accepts, with spaCy's upper-case token_annotation names as aliases.

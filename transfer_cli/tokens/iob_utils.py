@@ -5,13 +5,14 @@ token's annotation is unknown, e.g. an entity whose offsets fall inside a token)
 IOB1 and IOB2 are read by one rule: an I-X continues an entity only when the token
 before is B-X or I-X; otherwise it starts one. So an IOB2 sequence with an I- that
 has no B- before it is repaired as IOB1 would read it (the I- begins the entity)."""
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 
-if TYPE_CHECKING:
-    from .doc import Doc
-    from .span import Span
+from . import attrs as A
+from .columns import COL
+from .doc import Doc
+from .span import Span
 
 Offset = Tuple[int, int, str]
 MISSING = "-"
@@ -88,21 +89,19 @@ def tags_to_entities(tags: Sequence[Optional[str]]) -> List[Tuple[str, int, int]
     return entities
 
 
-def biluo_tags_to_spans(doc: "Doc", tags: Sequence[Optional[str]]) -> List["Span"]:
+def biluo_tags_to_spans(doc: Doc, tags: Sequence[Optional[str]]) -> List[Span]:
     """BILUO tags → labelled Spans of `doc`."""
-    from .span import Span
-
     if len(tags) != len(doc):
         raise ValueError(f"{len(tags)} tags for a Doc of {len(doc)} tokens")
     return [Span(doc, start, end + 1, label=label) for label, start, end in tags_to_entities(tags)]
 
 
-def biluo_tags_to_offsets(doc: "Doc", tags: Sequence[Optional[str]]) -> List[Offset]:
+def biluo_tags_to_offsets(doc: Doc, tags: Sequence[Optional[str]]) -> List[Offset]:
     """BILUO tags → [(start_char, end_char, label)]."""
     return [(span.start_char, span.end_char, span.label_) for span in biluo_tags_to_spans(doc, tags)]
 
 
-def offsets_to_biluo_tags(doc: "Doc", entities: Iterable[Sequence], missing: str = "O", *,
+def offsets_to_biluo_tags(doc: Doc, entities: Iterable[Sequence], missing: str = "O", *,
                           misaligned: Optional[List[Offset]] = None) -> List[str]:
     """[(start_char, end_char, label)] → one BILUO tag per token of `doc`.
 
@@ -112,7 +111,7 @@ def offsets_to_biluo_tags(doc: "Doc", entities: Iterable[Sequence], missing: str
     list is passed. Overlapping or out-of-range entities are a ValueError."""
     n = len(doc)
     tags = [missing] * n
-    starts = doc.cols[:, _idx_col()].astype("int64")
+    starts = doc.cols[:, COL[A.IDX]].astype("int64")
     ends = doc.token_ends
     text_len = len(doc.text)
     taken = numpy.zeros(n, dtype=bool)
@@ -147,9 +146,3 @@ def offsets_to_biluo_tags(doc: "Doc", entities: Iterable[Sequence], missing: str
                 misaligned.append((start, end, label))
     return tags
 
-
-def _idx_col() -> int:
-    from . import attrs as A
-    from .doc import COL
-
-    return COL[A.IDX]

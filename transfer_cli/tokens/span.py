@@ -1,11 +1,10 @@
 """Span: a view of a contiguous slice of a Doc, with an optional label."""
-from typing import TYPE_CHECKING, Iterator, Tuple, Union
+from typing import Iterator, Tuple, Union
 
-from .underscore import HasExtensions
+from .token import Token
+from .underscore import HasExtensions, Underscore
 
-if TYPE_CHECKING:
-    from .doc import Doc
-    from .token import Token
+# "Doc" in annotations is the class of doc.py, named, not imported: doc.py builds on this module.
 
 
 class Span(HasExtensions):
@@ -33,7 +32,7 @@ class Span(HasExtensions):
     def __len__(self) -> int:
         return self.end - self.start
 
-    def __iter__(self) -> Iterator["Token"]:
+    def __iter__(self) -> Iterator[Token]:
         return (self.doc[i] for i in range(self.start, self.end))
 
     def __getitem__(self, i: Union[int, slice]):
@@ -113,8 +112,6 @@ class Span(HasExtensions):
 
     @property
     def _(self):
-        from .underscore import Underscore
-
         return Underscore(Span._extensions, self, start=self.start_char, end=self.end_char)
 
 

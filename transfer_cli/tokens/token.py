@@ -1,20 +1,14 @@
 """Token: a view of one row of a Doc's columns."""
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import Iterator, Optional
 
 import numpy
 
 from . import attrs as A
-from .underscore import HasExtensions
+from .columns import COL, FLAGS, IOB_STRINGS
+from .underscore import HasExtensions, Underscore
 
-if TYPE_CHECKING:
-    from .doc import Doc
-    from .span import Span
-
-
-def _col(attr: int) -> int:
-    from .doc import COL
-
-    return COL[attr]
+# "Doc" and "Span" in annotations are the classes of doc.py and span.py, named, not
+# imported: doc.py builds on this module.
 
 
 class Token(HasExtensions):
@@ -25,13 +19,13 @@ class Token(HasExtensions):
         self.i = i
 
     def _get(self, attr: int) -> int:
-        return int(self.doc.cols[self.i, _col(attr)])
+        return int(self.doc.cols[self.i, COL[attr]])
 
     def _get_str(self, attr: int) -> str:
         return self.doc.vocab.strings[self._get(attr)]
 
     def _set_str(self, attr: int, value: Optional[str]) -> None:
-        self.doc.cols[self.i, _col(attr)] = self.doc.vocab.strings.add(value) if value else 0
+        self.doc.cols[self.i, COL[attr]] = self.doc.vocab.strings.add(value) if value else 0
 
     def __len__(self) -> int:
         return len(self.text)
@@ -93,8 +87,6 @@ class Token(HasExtensions):
         return self._get_str(A.SHAPE)
 
     def check_flag(self, attr_id: int) -> bool:
-        from .doc import COL, FLAGS
-
         return bool(int(self.doc.cols[self.i, COL[FLAGS]]) & (1 << attr_id))
 
     is_alpha = property(lambda self: self.check_flag(A.IS_ALPHA))
@@ -131,22 +123,16 @@ class Token(HasExtensions):
 
     @property
     def ent_iob_(self) -> str:
-        from .doc import IOB_STRINGS
-
         return IOB_STRINGS[self._get(A.ENT_IOB)]
 
     # syntax
     @property
     def head(self) -> "Token":
-        from .doc import COL
-
         offset = int(self.doc.cols[self.i:self.i + 1, COL[A.HEAD]].view("int64")[0])
         return self.doc[self.i + offset]
 
     @head.setter
     def head(self, token: "Token") -> None:
-        from .doc import COL
-
         self.doc.cols[self.i:self.i + 1, COL[A.HEAD]] = numpy.array([token.i - self.i], dtype="int64").view("uint64")
 
     @property
@@ -158,15 +144,11 @@ class Token(HasExtensions):
     def is_sent_start(self) -> Optional[bool]:
         if self.i == 0:
             return True
-        from .doc import COL
-
         value = int(self.doc.cols[self.i:self.i + 1, COL[A.SENT_START]].view("int64")[0])
         return None if value == 0 else value == 1
 
     @is_sent_start.setter
     def is_sent_start(self, value: Optional[bool]) -> None:
-        from .doc import COL
-
         code = 0 if value is None else (1 if value else -1)
         self.doc.cols[self.i:self.i + 1, COL[A.SENT_START]] = numpy.array([code], dtype="int64").view("uint64")
 
@@ -204,8 +186,6 @@ class Token(HasExtensions):
     # custom attributes
     @property
     def _(self):
-        from .underscore import Underscore
-
         return Underscore(Token._extensions, self, start=self.idx, end=None)
 
 

@@ -7,6 +7,8 @@ from typing import Callable, Iterator, List, Optional, Union
 
 from ..errors import DataError, DataWarning, PathError
 from ..tokens import Doc
+from ..tokens import attrs as A
+from ..tokens.columns import COL, FIRST_ANNOTATION_COL
 from ..tokens.example import Example
 
 SUPPORTED_SUFFIXES = (".spacy", ".conllu", ".iob", ".tsv", ".jsonl", ".conll")
@@ -89,9 +91,6 @@ class Corpus:
 
 def _span_as_doc(doc: Doc, start: int, end: int) -> Doc:
     """A new Doc holding tokens start..end with their annotation (heads kept when inside)."""
-    from ..tokens import attrs as A
-    from ..tokens.doc import COL, FIRST_ANNOTATION_COL
-
     spaces = doc.spaces[start:end]
     spaces[-1] = False
     piece = Doc(doc.vocab, doc.words[start:end], spaces)
