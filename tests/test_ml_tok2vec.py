@@ -521,7 +521,7 @@ def test_static_vectors_plug_in(monkeypatch, docs):
 
 def test_static_vectors_with_the_registered_layer():
     """include_static_vectors / pretrained_vectors use the package's spacy.StaticVectors.v2."""
-    from transfer_cli.vectors.vectors import Vectors
+    from transfer_cli.tokens.vectors import Vectors
 
     vocab = Vocab()
     words = ["the", "cat", "sat", "on", "a", "mat"]

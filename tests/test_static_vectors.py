@@ -19,7 +19,7 @@ from transfer_cli.ml.static_vectors import StaticVectors
 from transfer_cli.tokens import Doc
 from transfer_cli.training.corpus import Corpus
 from transfer_cli.training.train import train_from_config
-from transfer_cli.vectors import Vectors
+from transfer_cli.tokens.vectors import Vectors
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -193,7 +193,7 @@ def test_the_docs_custom_embedding_example_trains_a_tagger(vectors_dir, tmp_path
 
 
 def test_floret_vectors_give_every_token_a_row(tmp_path):
-    from transfer_cli.vectors.convert import init_vectors
+    from transfer_cli.training.init_vectors import init_vectors
 
     init_vectors("en", ROOT / "tests" / "fixtures" / "vectors" / "floret_small.floret", tmp_path / "fl", mode="floret")
     nlp = transfer_cli.load(tmp_path / "fl")

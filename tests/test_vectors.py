@@ -17,12 +17,13 @@ from typer.testing import CliRunner
 import transfer_cli
 from transfer_cli.cli.app import _register_commands, app
 from transfer_cli.errors import ConfigError, DataError, PipelineError, UserError
+from transfer_cli.pipeline.vectors import load_vectors
 from transfer_cli.tokens import Doc
 from transfer_cli.tokens.strings import hash_string
-from transfer_cli.vectors import Vectors, load_vectors
-from transfer_cli.vectors.convert import init_vectors
-from transfer_cli.vectors.hashing import hash_strings, murmurhash3_parts
-from transfer_cli.vectors.parse import parse_floats, tokenize
+from transfer_cli.tokens.vectors import Vectors
+from transfer_cli.tokens.vectors.hashing import hash_strings, murmurhash3_parts
+from transfer_cli.tokens.vectors.parse import parse_floats, tokenize
+from transfer_cli.training.init_vectors import init_vectors
 
 ROOT = Path(__file__).parent.parent
 GLOVE = ROOT / "sample_data" / "vectors" / "glove_small.txt"
@@ -309,7 +310,7 @@ def test_bad_input_names_the_line_and_leaves_nothing(tmp_path, content, message,
 
 
 def test_bad_input_in_a_later_chunk_keeps_an_existing_output(tmp_path, monkeypatch):
-    from transfer_cli.vectors import loaders
+    from transfer_cli.tokens.vectors import loaders
 
     monkeypatch.setattr(loaders, "CHUNK_BYTES", 64)
     path = tmp_path / "v.txt"
@@ -430,7 +431,7 @@ def test_saving_a_pipeline_records_the_table_it_holds(glove_dir, tmp_path):
 
 
 def test_many_small_chunks_give_the_same_table_and_truncate_stops_early(tmp_path, monkeypatch):
-    from transfer_cli.vectors import loaders
+    from transfer_cli.tokens.vectors import loaders
 
     monkeypatch.setattr(loaders, "CHUNK_BYTES", 4096)  # ~10 lines a chunk, parsed by the thread pool
     init_vectors("en", GLOVE, tmp_path / "all")

@@ -54,7 +54,7 @@ def main() -> None:
                          attr="ORTH", quiet=True, verbose=False)
         seconds = time.perf_counter() - start
         rss = _peak()
-        from transfer_cli.vectors import Vectors
+        from transfer_cli.tokens.vectors import Vectors
 
         vectors = Vectors().from_disk(output / "vocab" / "vectors")
         shape, n_keys = vectors.shape, vectors.n_keys

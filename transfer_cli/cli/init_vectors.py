@@ -72,7 +72,7 @@ def init_vectors_cli(
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
     """Convert word vectors into a directory usable by [initialize] vectors."""
-    from ..vectors.convert import init_vectors
+    from ..training.init_vectors import init_vectors
 
     _keep_freed_memory()
     progress = _TqdmProgress(enabled=not quiet and sys.stderr.isatty())

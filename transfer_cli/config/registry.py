@@ -23,7 +23,6 @@ REGISTRATION_MODULES: List[str] = [
     "transfer_cli.pipeline",
     "transfer_cli.training",
     "transfer_cli.lang.registrations",
-    "transfer_cli.vectors",
     "transfer_cli.scoring",
 ]
 

@@ -77,7 +77,7 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     meta_path = path / "meta.json"
     if meta_path.exists():
         nlp.meta.update(srsly.read_json(meta_path))
-    from ..vectors import read_pipeline_vectors
+    from .vectors import read_pipeline_vectors
 
     read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):

@@ -14,6 +14,7 @@ from .span import Span
 from .token import Token
 from .underscore import Extension, HasExtensions, Underscore
 from .vocab import Vocab
+from .similarity import cosine_similarity, l2_norm, mean_vector, tokens_have_vectors
 
 
 class Doc(HasExtensions):
@@ -312,29 +313,21 @@ class Doc(HasExtensions):
         starts[0] = True
         return starts
 
-    # -- static vectors: the mean of the tokens' vectors, never the tensor (vectors/similarity.py)
+    # -- static vectors: the mean of the tokens' vectors, never the tensor (similarity.py)
     @property
     def vector(self) -> numpy.ndarray:
-        from ..vectors.similarity import mean_vector
-
         return mean_vector(self, 0, len(self))
 
     @property
     def has_vector(self) -> bool:
-        from ..vectors.similarity import tokens_have_vectors
-
         return bool(tokens_have_vectors(self, 0, len(self)).any())
 
     @property
     def vector_norm(self) -> float:
-        from ..vectors.similarity import vector_norm
-
-        return vector_norm(self.vector)
+        return l2_norm(self.vector)
 
     def similarity(self, other: Any) -> float:
-        from ..vectors.similarity import similarity
-
-        return similarity(self, other)
+        return cosine_similarity(self, other)
 
     # -- custom attributes -------------------------------------------------------------------
     @property

@@ -3,6 +3,7 @@ from typing import Iterator, Tuple, Union
 
 from .token import Token
 from .underscore import HasExtensions, Underscore
+from .similarity import cosine_similarity, l2_norm, mean_vector, tokens_have_vectors
 
 # "Doc" in annotations is the class of doc.py, named, not imported: doc.py builds on this module.
 
@@ -86,29 +87,21 @@ class Span(HasExtensions):
     def sents(self) -> Iterator["Span"]:
         return (s for s in self.doc.sents if s.end > self.start and s.start < self.end)
 
-    # static vectors: the mean of the tokens' vectors (see vectors/similarity.py)
+    # static vectors: the mean of the tokens' vectors (see similarity.py)
     @property
     def vector(self):
-        from ..vectors.similarity import mean_vector
-
         return mean_vector(self.doc, self.start, self.end)
 
     @property
     def has_vector(self) -> bool:
-        from ..vectors.similarity import tokens_have_vectors
-
         return bool(tokens_have_vectors(self.doc, self.start, self.end).any())
 
     @property
     def vector_norm(self) -> float:
-        from ..vectors.similarity import vector_norm
-
-        return vector_norm(self.vector)
+        return l2_norm(self.vector)
 
     def similarity(self, other) -> float:
-        from ..vectors.similarity import similarity
-
-        return similarity(self, other)
+        return cosine_similarity(self, other)
 
     @property
     def _(self):

@@ -6,6 +6,7 @@ import numpy
 from . import attrs as A
 from .columns import COL, FLAGS, IOB_STRINGS
 from .underscore import HasExtensions, Underscore
+from .similarity import cosine_similarity, l2_norm, token_vectors, tokens_have_vectors
 
 # "Doc" and "Span" in annotations are the classes of doc.py and span.py, named, not
 # imported: doc.py builds on this module.
@@ -159,29 +160,21 @@ class Token(HasExtensions):
                 return sent
         raise RuntimeError("unreachable: every token lies in a sentence")
 
-    # static vectors (vocab.vectors; see vectors/similarity.py)
+    # static vectors (vocab.vectors; see similarity.py)
     @property
     def vector(self) -> numpy.ndarray:
-        from ..vectors.similarity import token_vectors
-
         return token_vectors(self.doc, self.i, self.i + 1)[0]
 
     @property
     def has_vector(self) -> bool:
-        from ..vectors.similarity import tokens_have_vectors
-
         return bool(tokens_have_vectors(self.doc, self.i, self.i + 1)[0])
 
     @property
     def vector_norm(self) -> float:
-        from ..vectors.similarity import vector_norm
-
-        return vector_norm(self.vector)
+        return l2_norm(self.vector)
 
     def similarity(self, other) -> float:
-        from ..vectors.similarity import similarity
-
-        return similarity(self, other)
+        return cosine_similarity(self, other)
 
     # custom attributes
     @property

@@ -10,6 +10,8 @@ import numpy
 from . import attrs as A
 from .lex_attrs import compute_flags, word_shape
 from .strings import StringStore
+from .similarity import cosine_similarity, key_attr, l2_norm
+from .vectors import Vectors
 
 # Column order of a lexeme row: the lexical attributes a Doc copies per token.
 LEX_ATTRS = (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE)
@@ -59,8 +61,6 @@ class Lexeme:
 
     # static vectors: the row of vocab.vectors for this word (by the table's key attribute)
     def _vector_key(self) -> int:
-        from ..vectors.similarity import key_attr
-
         return self._row[LEX_ATTRS.index(key_attr(self.vocab.vectors))]
 
     @property
@@ -73,14 +73,10 @@ class Lexeme:
 
     @property
     def vector_norm(self) -> float:
-        from ..vectors.similarity import vector_norm
-
-        return vector_norm(self.vector)
+        return l2_norm(self.vector)
 
     def similarity(self, other) -> float:
-        from ..vectors.similarity import similarity
-
-        return similarity(self, other)
+        return cosine_similarity(self, other)
 
 
 class Vocab:
@@ -98,8 +94,6 @@ class Vocab:
         # one row per distinct word, in a growing table, so a Doc gathers its rows in one step
         self._row_index: Dict[str, int] = {}
         self._row_table = numpy.zeros((1024, len(LEX_ATTRS) + 1), dtype="uint64")
-        from ..vectors.vectors import Vectors  # imported here: the vectors package imports tokens
-
         self.vectors = Vectors()  # empty until static vectors are loaded ([initialize] vectors)
 
     def _row_id(self, word: str) -> int:

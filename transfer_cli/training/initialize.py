@@ -68,7 +68,7 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
 def load_vectors_into(nlp: Pipeline, path: Any) -> None:
     """Static vectors: [initialize] vectors names a directory written by init-vectors."""
     try:
-        from ..vectors import load_vectors  # provided by the static vectors module
+        from ..pipeline.vectors import load_vectors
     except ImportError:
         raise ConfigError("static vectors are not supported in this version: set [initialize] vectors = null "
                           "(--paths.vectors null)", key="initialize.vectors") from None

@@ -23,9 +23,12 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 import numpy
 import srsly
 
-from ..errors import DataError, PathError
+from ...errors import DataError, PathError
+from ..strings import hash_string
 from .floret import FloretSettings, floret_vectors
+from .hashing import hash_strings
 from .npy import read_header
+from .prune import nearest_rows
 
 Key = Union[int, str]
 MODES = ("default", "floret")
@@ -34,8 +37,6 @@ FORMAT_VERSION = 1
 
 def _key(key: Key) -> int:
     if isinstance(key, str):
-        from ..tokens.strings import hash_string
-
         return hash_string(key)
     return int(key)
 
@@ -47,8 +48,6 @@ def _keys_array(keys: Iterable[Key]) -> numpy.ndarray:
     keys = list(keys)
     if not any(isinstance(k, str) for k in keys):
         return numpy.asarray(keys, dtype=numpy.uint64)
-    from .hashing import hash_strings
-
     out = numpy.zeros(len(keys), dtype=numpy.uint64)
     text = [i for i, k in enumerate(keys) if isinstance(k, str)]
     out[text] = hash_strings([keys[i] for i in text])
@@ -328,8 +327,6 @@ class Vectors:
     def prune(self, n_keep: int, *, batch_size: int = 0) -> Tuple[numpy.ndarray, numpy.ndarray]:
         """Keep the first n_keep rows; every key of a removed row moves to its nearest kept
         row (cosine). Returns (nearest kept row, similarity) for each removed row."""
-        from .prune import nearest_rows
-
         if self.mode == "floret":
             raise ValueError("a floret table cannot be pruned: its rows are hash buckets")
         if n_keep >= len(self):

@@ -1,9 +1,10 @@
 """init-vectors: a vectors file → a pipeline directory holding the table.
 
-The rows stream from the file (loaders.py) straight into `vectors.npy` in a staging
-directory, and the words into `words.txt` beside it, so memory holds one chunk and the
-keys (8 bytes a word), not the table. Duplicate words
-keep their first row. --truncate stops reading after N rows; --prune keeps the first
+It builds a pipeline, so it sits above pipeline/; the table, the file loaders and
+pruning are in tokens/vectors/. The rows stream from the file (loaders.py) straight
+into `vectors.npy` in a staging directory, and the words into `words.txt` beside it,
+so memory holds one chunk and the keys (8 bytes a word), not the table. Duplicate
+words keep their first row. --truncate stops reading after N rows; --prune keeps the first
 N rows (the file's prefix, so the kept table is the file truncated) and points every
 other word at its nearest kept row (prune.py). The output is a blank pipeline of the
 language with the table in vocab/vectors and the words in vocab/strings.json, written
@@ -18,13 +19,16 @@ from typing import List, Optional, Tuple
 
 import numpy
 import srsly
+from confection import Config
 
+from ..config.filling import fill_config
 from ..errors import DataError, PathError, UserError
 from ..fileio import replace_dir
-from .loaders import open_vectors_file, read_vectors
-from .npy import NpyWriter, truncate_rows
-from .prune import nearest_rows
-from .vectors import MODES, Vectors
+from ..pipeline.build import pipeline_from_config
+from ..tokens.vectors.loaders import open_vectors_file, read_vectors
+from ..tokens.vectors.npy import NpyWriter, truncate_rows
+from ..tokens.vectors.prune import nearest_rows
+from ..tokens.vectors.vectors import MODES, Vectors
 
 # token attributes a table may be keyed by (the Doc column StaticVectors reads)
 KEY_ATTRS = ("ORTH", "LOWER", "NORM")
@@ -192,11 +196,6 @@ def _prune(npy_path: Path, n_rows: int, n_keep: int, progress: Progress) -> Tupl
 def _write_pipeline(lang: str, table: Vectors, words_path: Optional[Path], path: Path) -> None:
     """A blank pipeline of `lang` (a complete config, so `transfer_cli.load` reads it)
     whose vocab holds the table and, in strings.json, its words."""
-    from confection import Config
-
-    from ..config.filling import fill_config
-    from ..pipeline.build import pipeline_from_config
-
     nlp = pipeline_from_config(fill_config(Config({"nlp": {"lang": lang, "pipeline": []}})), fill=False)
     nlp.vocab.vectors = table
     nlp.meta["vectors"] = table.info()

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy
 
-from ..tokens import attrs as A
+from . import attrs as A
 
 
 def key_attr(vectors: Any) -> int:
@@ -38,11 +38,11 @@ def mean_vector(doc: Any, start: int, end: int) -> numpy.ndarray:
     return token_vectors(doc, start, end).mean(axis=0, dtype=numpy.float32)
 
 
-def vector_norm(vector: numpy.ndarray) -> float:
+def l2_norm(vector: numpy.ndarray) -> float:
     return float(numpy.sqrt(numpy.dot(vector.astype(numpy.float64), vector.astype(numpy.float64))))
 
 
-def similarity(a: Any, b: Any) -> float:
+def cosine_similarity(a: Any, b: Any) -> float:
     """Cosine similarity of two objects with a .vector (Token, Span, Doc, Lexeme);
     0.0 when either vector is all zeros."""
     u = numpy.asarray(a.vector, dtype=numpy.float64)

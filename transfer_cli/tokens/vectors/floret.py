@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy
 
-from ..errors import DataError
+from ...errors import DataError
 from .hashing import murmurhash3_parts
 
 # gathered n-gram rows per block when averaging: bounds the temporary memory

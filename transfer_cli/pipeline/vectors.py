@@ -1,19 +1,18 @@
-"""Static word vectors: the Vectors table (vectors.py), file loaders, truncation and
-pruning, floret tables, and loading a table into a pipeline.
-
-`[nlp.vectors] @vectors = "spacy.Vectors.v1"` names the kind of table a pipeline's
-vocab holds: an empty table until `[initialize] vectors` loads one (`load_vectors`)
-or a saved pipeline brings its own (vocab/vectors)."""
+"""A pipeline's static vectors table: `[nlp.vectors] @vectors = "spacy.Vectors.v1"`
+names the kind of table the vocab holds: an empty table until `[initialize] vectors`
+loads one (`load_vectors`) or a saved pipeline brings its own (vocab/vectors)."""
 from pathlib import Path
 from typing import Any, Callable, Union
 
+import srsly
+
 from ..config.registry import registry
-from ..errors import PathError, PipelineError
-from .vectors import Vectors
+from ..errors import ConfigError, PathError, PipelineError
+from ..tokens.vectors import Vectors
+from ..tokens.vectors.spacy_format import is_spacy_vectors_dir, read_spacy_vectors
 
-__all__ = ["Vectors", "load_vectors", "read_pipeline_vectors", "check_vectors_match"]
 
-
+@registry.vectors("spacy.Vectors.v1")
 def create_empty_vectors() -> Callable[..., Vectors]:
     """spacy.Vectors.v1: a factory of empty tables (the vocab starts without vectors)."""
 
@@ -21,9 +20,6 @@ def create_empty_vectors() -> Callable[..., Vectors]:
         return Vectors()
 
     return make_vectors
-
-
-registry.vectors.register("spacy.Vectors.v1", func=create_empty_vectors)
 
 
 def _table_dir(path: Path) -> Path:
@@ -40,9 +36,6 @@ def load_vectors(nlp: Any, path: Union[str, Path]) -> Vectors:
     """[initialize] vectors: put the table of `path` (an init-vectors output, a trained
     pipeline, or a directory spaCy wrote) into nlp.vocab, with its words, and record it
     in nlp.meta."""
-    from ..errors import ConfigError
-    from .spacy_format import is_spacy_vectors_dir, read_spacy_vectors
-
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"vectors directory not found: {path} (write one with `transfer-cli init-vectors`)",
@@ -50,8 +43,6 @@ def load_vectors(nlp: Any, path: Union[str, Path]) -> Vectors:
     table = read_spacy_vectors(path) if is_spacy_vectors_dir(path) else Vectors().from_disk(_table_dir(path))
     strings_path = path / "vocab" / "strings.json"
     if strings_path.exists():
-        import srsly
-
         nlp.vocab.strings.update(srsly.read_json(strings_path))
     nlp.vocab.vectors = table
     nlp.meta["vectors"] = table.info()

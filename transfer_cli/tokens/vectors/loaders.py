@@ -30,7 +30,7 @@ from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Tuple
 
 import numpy
 
-from ..errors import DataError, PathError
+from ...errors import DataError, PathError
 from .floret import FloretSettings
 from .hashing import hash_strings, murmurhash64a
 from .parse import parse_floats, tokenize

@@ -12,10 +12,10 @@ from typing import List, Optional
 import numpy
 import srsly
 
-from ..errors import DataError
-from ..tokens import attrs as A
-from ..tokens.spacy_symbols import N_SYMBOLS, SYMBOL_NAMES
-from ..tokens.strings import hash_string
+from ...errors import DataError
+from .. import attrs as A
+from ..spacy_symbols import N_SYMBOLS, SYMBOL_NAMES
+from ..strings import hash_string
 from .floret import FloretSettings
 from .vectors import Vectors
 
