@@ -122,6 +122,20 @@ def test_from_array_round_trip(vocab):
     assert [(e.text, e.label_) for e in other.ents] == [("New York", "GPE")]
 
 
+def test_set_column_overwrites_or_fills_only_unset_values(vocab):
+    doc = Doc(vocab, ["a", "b", "c"], tags=["X", None, None])
+    doc.set_column("TAG", numpy.array([vocab.strings.add("Y")] * 3, dtype="uint64"), overwrite=False)
+    assert [t.tag_ for t in doc] == ["X", "Y", "Y"]
+    doc.set_column(A.TAG, numpy.array([vocab.strings.add("Z")] * 3, dtype="uint64"))
+    assert [t.tag_ for t in doc] == ["Z", "Z", "Z"]
+    doc.set_column("SENT_START", numpy.array([1, -1, 1], dtype="int64"))  # signed codes
+    assert [t.is_sent_start for t in doc] == [True, False, True]
+    with pytest.raises(ValueError):
+        doc.set_column("TAG", numpy.zeros(2, dtype="uint64"))
+    with pytest.raises(KeyError):
+        doc.set_column("ORTH", numpy.zeros(3, dtype="uint64"))  # lexical: follows from the words
+
+
 def test_extensions(vocab):
     Doc.set_extension("test_value", default=3, force=True)
     Span.set_extension("test_upper", getter=lambda span: span.text.upper(), force=True)

@@ -116,13 +116,11 @@ class EntityRecognizer(TrainableComponent):
         return numpy.split(actions, numpy.cumsum(lengths)[:-1])
 
     def set_annotations(self, docs: List[Doc], actions: List[numpy.ndarray]) -> None:
-        iob_col, type_col = COL[A.ENT_IOB], COL[A.ENT_TYPE]
         iob_code, type_hashes = self.moves.iob_code, self._type_hashes
         for doc, acts in zip(docs, actions):
-            if not len(doc):
-                continue
-            doc.cols[:, iob_col] = iob_code[acts]
-            doc.cols[:, type_col] = type_hashes[acts]
+            if len(doc):
+                doc.set_column(A.ENT_IOB, iob_code[acts])
+                doc.set_column(A.ENT_TYPE, type_hashes[acts])
 
     def _require_labels(self) -> None:
         if not self.labels:

@@ -84,16 +84,9 @@ class Sentencizer(Component):
         return starts
 
     def set_annotations(self, docs: List[Doc], starts: List[numpy.ndarray]) -> None:
-        col = COL[A.SENT_START]
         for doc, doc_starts in zip(docs, starts):
-            if not len(doc):
-                continue
-            values = _CODES[numpy.asarray(doc_starts, dtype="int64")]
-            if self.overwrite:
-                doc.cols[:, col] = values
-            else:
-                column = doc.cols[:, col]
-                doc.cols[:, col] = numpy.where(column == 0, values, column)
+            if len(doc):
+                doc.set_column(A.SENT_START, _CODES[numpy.asarray(doc_starts, dtype="int64")], overwrite=self.overwrite)
 
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
         from ..scoring import score_sents

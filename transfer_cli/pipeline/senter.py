@@ -75,16 +75,10 @@ class SentenceRecognizer(TrainableComponent):
         return [ids[end - n:end].astype("int64") for n, end in zip(lengths, ends.tolist())]
 
     def set_annotations(self, docs: List[Doc], tag_ids: List[numpy.ndarray]) -> None:
-        col = COL[A.SENT_START]
         for doc, ids in zip(docs, tag_ids):
-            if not len(doc):
-                continue
-            values = SENT_START_CODES[numpy.asarray(ids, dtype="int64")]
-            if self.overwrite:
-                doc.cols[:, col] = values
-            else:
-                column = doc.cols[:, col]
-                doc.cols[:, col] = numpy.where(column == 0, values, column)
+            if len(doc):
+                doc.set_column(A.SENT_START, SENT_START_CODES[numpy.asarray(ids, dtype="int64")],
+                               overwrite=self.overwrite)
 
     # -- training -------------------------------------------------------------------------------
     def get_loss(self, examples: List, scores: List) -> Tuple[float, List]:

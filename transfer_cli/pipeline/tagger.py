@@ -8,7 +8,6 @@ from ..errors import DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..tokens import Doc
 from ..tokens import attrs as A
-from ..tokens.columns import COL
 from .component import TrainableComponent
 
 TAGGABLE = {"tag": A.TAG, "pos": A.POS}
@@ -48,16 +47,10 @@ class Tagger(TrainableComponent):
                 numpy.zeros((0,), dtype="int64") for s in scores]
 
     def set_annotations(self, docs: List[Doc], tag_ids: List[numpy.ndarray]) -> None:
-        col = COL[TAGGABLE[self.attr]]
+        attr = TAGGABLE[self.attr]
         for doc, ids in zip(docs, tag_ids):
-            if not len(doc):
-                continue
-            values = self._label_hashes[numpy.asarray(ids, dtype="int64")]
-            if self.overwrite:
-                doc.cols[:, col] = values
-            else:
-                column = doc.cols[:, col]
-                doc.cols[:, col] = numpy.where(column == 0, values, column)
+            if len(doc):
+                doc.set_column(attr, self._label_hashes[numpy.asarray(ids, dtype="int64")], overwrite=self.overwrite)
 
     # -- training -------------------------------------------------------------------------------
     def get_loss(self, examples: List, scores: List) -> Tuple[float, List]:

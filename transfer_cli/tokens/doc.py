@@ -202,13 +202,24 @@ class Doc(HasExtensions):
         for j, attr in enumerate(attr_ids):
             if attr in (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE, A.SPACY, A.IDX):
                 continue  # lexical columns follow from the words themselves
-            if attr not in COL:
-                raise KeyError(f"Attribute {A.IDS_TO_NAMES.get(attr, attr)} cannot be set from an array")
-            column = array[:, j]
-            if column.dtype.kind == "i":
-                column = column.astype("int64").view("uint64")
-            self.cols[:, COL[attr]] = column.astype("uint64")
+            self.set_column(attr, array[:, j])
         return self
+
+    def set_column(self, attr: Union[str, int], values: numpy.ndarray, *, overwrite: bool = True) -> None:
+        """Set one annotation column (TAG, SENT_START, ENT_IOB, ...) to `values`, one per
+        token: string hashes, codes, or signed values (HEAD, SENT_START) as int64. With
+        overwrite=False, only tokens whose value is unset (0) take the new one."""
+        attr_id = A.intify_attr(attr)
+        if COL.get(attr_id, -1) < FIRST_ANNOTATION_COL:
+            raise KeyError(f"Attribute {A.IDS_TO_NAMES.get(attr_id, attr)} cannot be set: it is not an "
+                           "annotation column")
+        values = numpy.asarray(values)
+        if values.shape != (len(self),):
+            raise ValueError(f"set_column: expected {len(self)} values, got shape {values.shape}")
+        if values.dtype.kind == "i":
+            values = values.astype("int64").view("uint64")
+        column = self.cols[:, COL[attr_id]]
+        column[:] = values if overwrite else numpy.where(column == 0, values, column)
 
     def has_annotation(self, attr: Union[str, int], *, require_complete: bool = False) -> bool:
         attr_id = A.intify_attr(attr)
