@@ -100,6 +100,11 @@ class TrainableComponent(Component):
         losses[self.name] += float(loss)
         return losses
 
+    def apply_gradients(self) -> None:
+        """Backpropagate what other components sent back during their update (a tok2vec's
+        listeners); the pipeline calls it once every component has updated. Nothing to do
+        for a component whose update backpropagates itself."""
+
     def finish_update(self, sgd: Optimizer) -> None:
         self.model.finish_update(sgd)
 

@@ -270,8 +270,7 @@ class Pipeline:
                     for doc in docs:
                         component(doc)
         for component in updated:
-            if hasattr(component, "apply_gradients"):
-                component.apply_gradients()
+            component.apply_gradients()
         if sgd is not None:
             for component in updated:
                 component.finish_update(sgd)
