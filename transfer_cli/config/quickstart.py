@@ -7,6 +7,7 @@ from confection import Config
 
 from ..errors import UserError
 from .defaults import TEMPLATES_DIR, load_packaged_config
+from .factories import get_factory_meta
 from .filling import fill_config
 
 MARKER = "TOK2VEC"
@@ -46,7 +47,8 @@ def init_config(*, lang: str = "en", pipeline: Sequence[str] = ("tagger", "ner")
     if "senter" in blocks and needs_embedding and shared and not gpu:
         # spaCy gives senter a small embedding of its own; beside other components we let it
         # listen to the shared tok2vec instead, so every component trains one embedding
-        blocks["senter"]["model"]["tok2vec"] = MARKER
+        senter_model = copy.deepcopy(get_factory_meta("senter").default_config["model"])
+        blocks["senter"].setdefault("model", senter_model)["tok2vec"] = MARKER
     components: Dict[str, Any] = {}
     if needs_embedding and shared:
         components[upstream] = (_transformer_block(parts, lang) if gpu else

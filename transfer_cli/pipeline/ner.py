@@ -28,29 +28,10 @@ from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL
 from .component import TrainableComponent
+from .default_models import default_model
 
 ORACLES = ("dynamic", "static")
 MAX_EXAMPLES_SHOWN = 5
-
-DEFAULT_NER_MODEL = """
-[model]
-@architectures = "spacy.TransitionBasedParser.v2"
-state_type = "ner"
-extra_state_tokens = false
-hidden_width = 64
-maxout_pieces = 2
-use_upper = true
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 96
-depth = 4
-embed_size = 2000
-window_size = 1
-maxout_pieces = 3
-subword_features = true
-"""
 
 
 class EntityRecognizerWarning(UserWarning):
@@ -339,7 +320,7 @@ def _labels_from_setting(labels: Any, name: str) -> List[str]:
 
 @register_factory(
     "ner",
-    default_config={"moves": None, "update_with_oracle_cut_size": 100, "model": DEFAULT_NER_MODEL,
+    default_config={"moves": None, "update_with_oracle_cut_size": 100, "model": default_model("ner"),
                     "incorrect_spans_key": None, "scorer": {"@scorers": "spacy.ner_scorer.v1"}},
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
     assigns=["doc.ents", "token.ent_iob", "token.ent_type"],

@@ -12,21 +12,7 @@ from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL
 from .component import TrainableComponent
-
-DEFAULT_SENTER_MODEL = """
-[model]
-@architectures = "spacy.Tagger.v2"
-
-[model.tok2vec]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 12
-depth = 1
-embed_size = 2000
-window_size = 1
-maxout_pieces = 2
-subword_features = true
-"""
+from .default_models import default_model
 
 SENT_START_CODES = numpy.array([-1, 1], dtype="int64").view("uint64")  # label id → SENT_START value
 
@@ -140,7 +126,7 @@ class SentenceRecognizer(TrainableComponent):
 
 @register_factory(
     "senter",
-    default_config={"model": DEFAULT_SENTER_MODEL, "overwrite": False,
+    default_config={"model": default_model("senter"), "overwrite": False,
                     "scorer": {"@scorers": "spacy.senter_scorer.v1"}},
     default_score_weights={"sents_f": 1.0, "sents_p": 0.0, "sents_r": 0.0},
     assigns=["token.is_sent_start"],

@@ -4,11 +4,13 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 import numpy
 from thinc.api import Model, SequenceCategoricalCrossentropy
 
+from ..config.factories import register_factory
 from ..errors import DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..tokens import Doc
 from ..tokens import attrs as A
 from .component import TrainableComponent
+from .default_models import default_model
 
 TAGGABLE = {"tag": A.TAG, "pos": A.POS}
 
@@ -107,3 +109,19 @@ class Tagger(TrainableComponent):
         output_layer = self.model.get_ref("output_layer")
         if not output_layer.has_dim("nO"):
             output_layer.set_dim("nO", len(self.labels))
+
+
+@register_factory(
+    "tagger",
+    default_config={"model": default_model("tagger"), "overwrite": False,
+                    "scorer": {"@scorers": "spacy.tagger_scorer.v1"}, "neg_prefix": "!",
+                    "label_smoothing": 0.0},
+    default_score_weights={"tag_acc": 1.0, "pos_acc": 0.0, "tag_micro_p": None, "tag_micro_r": None,
+                           "tag_micro_f": None},
+    assigns=["token.tag"],
+)
+def make_tagger(nlp, name: str, model: Model, overwrite: bool, scorer: Optional[Callable], neg_prefix: str,
+                label_smoothing: float, attr: str = "tag") -> Tagger:
+    """`attr = "pos"` predicts universal POS (e.g. CoNLL-U UPOS) instead of fine-grained tags."""
+    return Tagger(nlp.vocab, model, name, overwrite=overwrite, scorer=scorer, neg_prefix=neg_prefix,
+                  label_smoothing=label_smoothing, attr=attr)

@@ -5,10 +5,12 @@ from typing import Callable, Dict, Iterable, List, Optional
 from thinc.api import Model, Optimizer, set_dropout_rate
 from thinc.types import Floats2d
 
+from ..config.factories import register_factory
 from ..errors import PipelineError
 from ..ml.listeners import Listener, batch_id, find_listeners
 from ..tokens import Doc
 from .component import TrainableComponent
+from .default_models import default_model
 
 
 class Tok2Vec(TrainableComponent):
@@ -102,3 +104,8 @@ class Tok2Vec(TrainableComponent):
 
     def get_cfg(self) -> dict:
         return {}
+
+
+@register_factory("tok2vec", default_config={"model": default_model("tok2vec")})
+def make_tok2vec(nlp, name: str, model: Model) -> Tok2Vec:
+    return Tok2Vec(nlp.vocab, model, name)
