@@ -4,6 +4,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set,
 
 import numpy
 
+from .config.registry import registry
 from .tokens import attrs as A
 from .tokens.columns import COL
 
@@ -80,6 +81,7 @@ def tagger_score(examples: Iterable, *, attr: str = "tag", **kwargs) -> Dict[str
     return score_token_attr(examples, attr)
 
 
+@registry.scorers("spacy.tagger_scorer.v1")
 def make_tagger_scorer() -> Callable[..., Dict[str, Optional[float]]]:
     """spacy.tagger_scorer.v1"""
     return tagger_score
@@ -224,21 +226,25 @@ def textcat_multilabel_score_v1(examples: Iterable, **kwargs: Any) -> Dict[str, 
     return score_cats(examples, "cats", **{**kwargs, "multi_label": True, "legacy": True})
 
 
+@registry.scorers("spacy.textcat_scorer.v2")
 def make_textcat_scorer() -> Callable[..., Dict[str, Any]]:
     """spacy.textcat_scorer.v2"""
     return textcat_score
 
 
+@registry.scorers("spacy.textcat_multilabel_scorer.v2")
 def make_textcat_multilabel_scorer() -> Callable[..., Dict[str, Any]]:
     """spacy.textcat_multilabel_scorer.v2"""
     return textcat_multilabel_score
 
 
+@registry.scorers("spacy.textcat_scorer.v1")
 def make_textcat_scorer_v1() -> Callable[..., Dict[str, Any]]:
     """spacy.textcat_scorer.v1"""
     return textcat_score_v1
 
 
+@registry.scorers("spacy.textcat_multilabel_scorer.v1")
 def make_textcat_multilabel_scorer_v1() -> Callable[..., Dict[str, Any]]:
     """spacy.textcat_multilabel_scorer.v1"""
     return textcat_multilabel_score_v1
@@ -283,6 +289,7 @@ def score_sents(examples: Iterable, **kwargs: Any) -> Dict[str, Optional[float]]
     return {"sents_p": score.precision, "sents_r": score.recall, "sents_f": score.fscore}
 
 
+@registry.scorers("spacy.senter_scorer.v1")
 def make_senter_scorer() -> Callable[..., Dict[str, Optional[float]]]:
     """spacy.senter_scorer.v1"""
     return score_sents
@@ -336,21 +343,7 @@ def ner_score(examples: Iterable, **kwargs) -> Dict[str, Any]:
     return get_ner_prf(examples, **kwargs)
 
 
+@registry.scorers("spacy.ner_scorer.v1")
 def make_ner_scorer() -> Callable[..., Dict[str, Any]]:
     """spacy.ner_scorer.v1"""
     return ner_score
-
-
-def _register() -> None:
-    from .config.registry import registry
-
-    registry.scorers.register("spacy.ner_scorer.v1", func=make_ner_scorer)
-    registry.scorers.register("spacy.tagger_scorer.v1", func=make_tagger_scorer)
-    registry.scorers.register("spacy.textcat_scorer.v1", func=make_textcat_scorer_v1)
-    registry.scorers.register("spacy.textcat_scorer.v2", func=make_textcat_scorer)
-    registry.scorers.register("spacy.textcat_multilabel_scorer.v1", func=make_textcat_multilabel_scorer_v1)
-    registry.scorers.register("spacy.textcat_multilabel_scorer.v2", func=make_textcat_multilabel_scorer)
-    registry.scorers.register("spacy.senter_scorer.v1", func=make_senter_scorer)
-
-
-_register()

@@ -22,7 +22,6 @@ REGISTRATION_MODULES: List[str] = [
     "transfer_cli.ml",
     "transfer_cli.pipeline",
     "transfer_cli.training",
-    "transfer_cli.lang.registrations",
     "transfer_cli.scoring",
 ]
 

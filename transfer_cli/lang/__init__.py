@@ -6,7 +6,7 @@ well-formed language code get the language-independent rules (shared
 punctuation, URLs, emoticons) without language-specific special cases."""
 import importlib
 import re
-from typing import TYPE_CHECKING, Callable, Dict, Optional, Type
+from typing import TYPE_CHECKING, Dict, Optional, Type
 
 from ..errors import UserError
 
@@ -42,17 +42,6 @@ def create_tokenizer(lang: str = "en", vocab: Optional["Vocab"] = None) -> "Toke
     return get_lang_class(lang).create_tokenizer(vocab)
 
 
-def tokenizer_factory() -> Callable[..., "Tokenizer"]:
-    """What `[nlp.tokenizer] @tokenizers = "spacy.Tokenizer.v1"` resolves to (registered in
-    lang/registrations.py): a function that builds the tokenizer for a pipeline from its
-    `lang` and `vocab`."""
-
-    def make_tokenizer(nlp) -> "Tokenizer":
-        return create_tokenizer(nlp.lang, nlp.vocab)
-
-    return make_tokenizer
-
-
 def __getattr__(name: str):
     # Tokenizer and english helpers without importing the rule tables at package import
     if name == "Tokenizer":
@@ -66,5 +55,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["LANGUAGES", "get_lang_class", "create_tokenizer", "tokenizer_factory", "Tokenizer",
+__all__ = ["LANGUAGES", "get_lang_class", "create_tokenizer", "Tokenizer",
            "create_english_tokenizer", "english_vocab"]

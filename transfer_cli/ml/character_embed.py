@@ -7,6 +7,7 @@ import numpy
 from thinc.api import Model
 from thinc.types import Floats2d
 
+from ..config.registry import registry
 from ..errors import ConfigError
 from .embeddings import HashEmbed, _embed_mixer, static_vectors_layer
 from .featurize import FeatureExtractor, attr_ids, utf8_array
@@ -14,6 +15,7 @@ from .featurize import FeatureExtractor, attr_ids, utf8_array
 N_BYTE_VALUES = 256
 
 
+@registry.layers("spacy.CharEmbed.v1")
 def CharEmbed(nM: int, nC: int) -> Model[List[Any], Floats2d]:
     """Model[List[Doc], Floats2d]: (n_tokens, nC * nM), byte position c of every word
     looked up in its own table E[c] (E: (nC, 256, nM), zero-initialized). The byte
@@ -62,6 +64,7 @@ def CharacterEmbed(width: int, rows: int, nM: int, nC: int, include_static_vecto
                         char_embed=CharEmbed(nM=nM, nC=nC))
 
 
+@registry.architectures("spacy.CharacterEmbed.v1")
 def CharacterEmbed_v1(width: int, rows: int, nM: int, nC: int, include_static_vectors: Optional[bool] = None,
                       feature: Union[int, str] = "LOWER", also_use_static_vectors: Optional[bool] = None
                       ) -> Model[List[Any], List[Floats2d]]:
@@ -76,6 +79,7 @@ def CharacterEmbed_v1(width: int, rows: int, nM: int, nC: int, include_static_ve
     return CharacterEmbed(width, rows, nM, nC, bool(flag), feature, name=name)
 
 
+@registry.architectures("spacy.CharacterEmbed.v2")
 def CharacterEmbed_v2(width: int, rows: int, nM: int, nC: int, include_static_vectors: bool,
                       feature: Union[int, str] = "LOWER") -> Model[List[Any], List[Floats2d]]:
     return CharacterEmbed(width, rows, nM, nC, include_static_vectors, feature)

@@ -15,6 +15,7 @@ from typing import Any, Callable, List, Optional, Tuple
 from thinc.api import Dropout, Model
 from thinc.types import Floats2d, Ragged
 
+from ..config.registry import registry
 from ..errors import ConfigError
 from .featurize import split_by_lengths
 from .layers import LayerNorm, Maxout, MishDense
@@ -122,6 +123,8 @@ def _check(name: str, width: int, window_size: int, depth: int, maxout_pieces: O
         raise ConfigError(f"{name}: {'; '.join(problems)}")
 
 
+@registry.architectures("spacy.MaxoutWindowEncoder.v1")
+@registry.architectures("spacy.MaxoutWindowEncoder.v2")
 def MaxoutWindowEncoder(width: int, window_size: int, maxout_pieces: int, depth: int
                         ) -> Model[List[Floats2d], List[Floats2d]]:
     """spacy.MaxoutWindowEncoder.v1/v2: `depth` residual blocks of window → Maxout
@@ -133,6 +136,8 @@ def MaxoutWindowEncoder(width: int, window_size: int, maxout_pieces: int, depth:
     return window_encoder("maxout_window_encoder", blocks, width, window_size * depth)
 
 
+@registry.architectures("spacy.MishWindowEncoder.v1")
+@registry.architectures("spacy.MishWindowEncoder.v2")
 def MishWindowEncoder(width: int, window_size: int, depth: int) -> Model[List[Floats2d], List[Floats2d]]:
     """spacy.MishWindowEncoder.v1/v2: `depth` residual blocks of window → Mish dense
     → LayerNorm."""

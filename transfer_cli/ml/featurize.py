@@ -12,6 +12,7 @@ from thinc.api import Model
 from thinc.types import Ragged
 from thinc.util import to_numpy
 
+from ..config.registry import registry
 from ..errors import ConfigError
 from ..tokens import attrs as A
 from ..tokens.doc import COL
@@ -117,6 +118,7 @@ def utf8_array(docs: Sequence, nr_char: int) -> numpy.ndarray:
     return output
 
 
+@registry.layers("spacy.FeatureExtractor.v1")
 def FeatureExtractor(attrs: Sequence[AttrName]) -> Model[List, Ragged]:
     """Model[List[Doc], Ragged]: the batch's attribute hashes, uint64 (n_tokens, k),
     with the doc lengths. Both stay host (numpy) arrays whatever the ops: they come

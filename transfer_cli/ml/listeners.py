@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence
 import numpy
 from thinc.api import Model
 
+from ..config.registry import registry
 from ..errors import PipelineError
 from ..tokens import Doc
 
@@ -102,6 +103,7 @@ def listeners_inferring_shapes(model: Model) -> Iterator[None]:
             listener._inferring_shapes = False
 
 
+@registry.architectures("spacy.Tok2VecListener.v1")
 def build_tok2vec_listener(width: int, upstream: str = "*") -> Listener:
     """spacy.Tok2VecListener.v1: the output of the tok2vec component named `upstream`
     ("*" for any), of `width` columns per token."""
@@ -120,6 +122,7 @@ def build_tok2vec_listener(width: int, upstream: str = "*") -> Listener:
     return Listener("tok2vec-listener", upstream, read_tensors, dims={"nO": width})
 
 
+@registry.architectures("transfer_cli.Tok2VecListener.v1")
 def build_weighted_tok2vec_listener(width: int, upstream: str = "*", grad_factor: float = 1.0) -> Model:
     """transfer_cli.Tok2VecListener.v1: spacy.Tok2VecListener.v1 whose gradient to the
     upstream is multiplied by `grad_factor`, so each component's share of the shared
@@ -135,10 +138,3 @@ def build_weighted_tok2vec_listener(width: int, upstream: str = "*", grad_factor
 
     return Model("tok2vec-listener-weighted", forward, layers=[listener], dims={"nO": width},
                  attrs={"grad_factor": float(grad_factor)})
-
-
-def register() -> None:
-    from ..config.registry import registry
-
-    registry.architectures.register("spacy.Tok2VecListener.v1", func=build_tok2vec_listener)
-    registry.architectures.register("transfer_cli.Tok2VecListener.v1", func=build_weighted_tok2vec_listener)

@@ -21,6 +21,7 @@ import numpy
 from thinc.api import Linear, Model, chain, list2array, zero_init
 from thinc.types import Floats2d
 
+from ..config.registry import registry
 from ..errors import ConfigError
 from ..tokens import Doc
 
@@ -169,6 +170,7 @@ def _lower_forward(model: Model, X: Floats2d, is_train: bool):
 
 
 # -- the whole model ------------------------------------------------------------------------------
+@registry.architectures("spacy.TransitionBasedParser.v2")
 def build_tb_parser_model(tok2vec: Model[List[Doc], List[Floats2d]], state_type: Literal["parser", "ner"],
                           extra_state_tokens: bool, hidden_width: int, maxout_pieces: int, use_upper: bool,
                           nO: Optional[int] = None) -> Model:
@@ -197,6 +199,7 @@ def build_tb_parser_model(tok2vec: Model[List[Doc], List[Floats2d]], state_type:
                  attrs={"has_upper": use_upper, "state_type": state_type, "nF": nF})
 
 
+@registry.architectures("spacy.TransitionBasedParser.v1")
 def build_tb_parser_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], state_type: Literal["parser", "ner"],
                              extra_state_tokens: bool, hidden_width: int, maxout_pieces: int,
                              use_upper: bool = True, nO: Optional[int] = None) -> Model:
@@ -261,10 +264,3 @@ def set_n_actions(model: Model, n_actions: int) -> None:
         layer.set_param("W", ops.asarray(new_W.reshape(nF, nP * n_actions, -1)))
         layer.set_param("b", ops.asarray(new_b.reshape(-1)))
         layer.set_param("pad", ops.asarray(new_pad.reshape(nF, -1)))
-
-
-def register() -> None:
-    from ..config.registry import registry
-
-    registry.architectures.register("spacy.TransitionBasedParser.v2", func=build_tb_parser_model)
-    registry.architectures.register("spacy.TransitionBasedParser.v1", func=build_tb_parser_model_v1)

@@ -43,6 +43,7 @@ class SummableRagged(Ragged):
     __radd__ = __add__
 
 
+@registry.layers("spacy.StaticVectors.v2")
 def StaticVectors(nO: Optional[int] = None, nM: Optional[int] = None, *, dropout: Optional[float] = None,
                   init_W: Callable = glorot_uniform_init, key_attr: str = "ORTH") -> Model[List[Any], Ragged]:
     """nO: output width; nM: the vectors' width (read from the table at initialization);
@@ -128,15 +129,11 @@ def _forward(model: Model, docs: List[Any], is_train: bool) -> Tuple[Ragged, Cal
     return SummableRagged(output, ops.asarray1i(lengths)), backprop
 
 
+@registry.layers("spacy.StaticVectors.v1")
 def StaticVectors_v1(nO: Optional[int] = None, nM: Optional[int] = None, *, dropout: Optional[float] = None,
                      init_W: Callable = glorot_uniform_init, key_attr: str = "ORTH") -> Model[List[Any], Ragged]:
     """spacy.StaticVectors.v1: as v2 (tokens without a row get zeros here too)."""
     return StaticVectors(nO, nM, dropout=dropout, init_W=init_W, key_attr=key_attr)
 
 
-def register() -> None:
-    registry.layers.register("spacy.StaticVectors.v2", func=StaticVectors)
-    registry.layers.register("spacy.StaticVectors.v1", func=StaticVectors_v1)
-
-
-__all__ = ["StaticVectors", "SummableRagged", "register"]
+__all__ = ["StaticVectors", "SummableRagged"]

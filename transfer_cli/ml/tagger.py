@@ -4,9 +4,11 @@ from typing import List, Optional
 from thinc.api import Model, Softmax_v2, chain, with_array, zero_init
 from thinc.types import Floats2d
 
+from ..config.registry import registry
 from ..tokens import Doc
 
 
+@registry.architectures("spacy.Tagger.v2")
 def build_tagger_model(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None,
                        normalize: bool = False) -> Model[List[Doc], List[Floats2d]]:
     """spacy.Tagger.v2: softmax over tags for each token. `normalize` keeps the outputs
@@ -19,14 +21,8 @@ def build_tagger_model(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[i
     return model
 
 
+@registry.architectures("spacy.Tagger.v1")
 def build_tagger_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
                           ) -> Model[List[Doc], List[Floats2d]]:
     """spacy.Tagger.v1: as v2 with normalized outputs."""
     return build_tagger_model(tok2vec, nO, normalize=True)
-
-
-def register() -> None:
-    from ..config.registry import registry
-
-    registry.architectures.register("spacy.Tagger.v2", func=build_tagger_model)
-    registry.architectures.register("spacy.Tagger.v1", func=build_tagger_model_v1)

@@ -23,6 +23,7 @@ from thinc.api import (Dropout, HashEmbed, LayerNorm, Linear, Logistic, Maxout, 
                        with_cpu)
 from thinc.types import Floats2d
 
+from ..config.registry import registry
 from ..errors import ConfigError
 from ..tokens import Doc
 from ..tokens import attrs as A
@@ -32,6 +33,7 @@ NgramFeatures = Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]
 
 
 # -- bag of n-grams ------------------------------------------------------------------------------
+@registry.layers("spacy.extract_ngrams.v1")
 def extract_ngrams(ngram_size: int, attr: Union[int, str] = A.LOWER) -> Model[List[Doc], NgramFeatures]:
     """spacy.extract_ngrams.v1, Model[List[Doc], (keys uint64, values float32, lengths int32)]:
     the hashed unigrams up to ngram_size-grams of each doc's `attr`, grouped by doc."""
@@ -90,12 +92,15 @@ def _build_bow(exclusive_classes: bool, ngram_size: int, no_output_layer: bool, 
     return model
 
 
+@registry.architectures("spacy.TextCatBOW.v1")
+@registry.architectures("spacy.TextCatBOW.v2")
 def build_bow_text_classifier(exclusive_classes: bool, ngram_size: int, no_output_layer: bool,
                               nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
     """spacy.TextCatBOW.v1 / v2: SparseLinear with its original (v1) indexing and 2**18 rows."""
     return _build_bow(exclusive_classes, ngram_size, no_output_layer, SparseLinear(nO=nO), nO)
 
 
+@registry.architectures("spacy.TextCatBOW.v3")
 def build_bow_text_classifier_v3(exclusive_classes: bool, ngram_size: int, no_output_layer: bool,
                                  length: int = 262144, nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
     """spacy.TextCatBOW.v3: `length` hash buckets, rounded up to a power of two."""
@@ -110,6 +115,8 @@ def _width(tok2vec: Model) -> Optional[int]:
     return tok2vec.get_dim("nO") if tok2vec.has_dim("nO") else None
 
 
+@registry.architectures("spacy.TextCatCNN.v1")
+@registry.architectures("spacy.TextCatCNN.v2")
 def build_simple_cnn_text_classifier(tok2vec: Model, exclusive_classes: bool,
                                      nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
     """spacy.TextCatCNN.v1 / v2: mean of the doc's token vectors → softmax, or
@@ -130,6 +137,7 @@ def build_simple_cnn_text_classifier(tok2vec: Model, exclusive_classes: bool,
     return model
 
 
+@registry.architectures("spacy.TextCatEnsemble.v2")
 def build_text_classifier_v2(tok2vec: Model, linear_model: Model,
                              nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
     """spacy.TextCatEnsemble.v2: [BOW scores | attention-pooled tok2vec] → output layer.
@@ -182,6 +190,7 @@ def _init_ensemble(model: Model, X: Any = None, Y: Any = None) -> None:
         model.set_dim("nO", output_layer.get_dim("nO"))
 
 
+@registry.architectures("spacy.TextCatEnsemble.v1")
 def build_text_classifier_v1(width: int, embed_size: int, pretrained_vectors: Optional[bool],
                              exclusive_classes: bool, ngram_size: int, window_size: int, conv_depth: int,
                              dropout: Optional[float], nO: Optional[int] = None) -> Model[List[Doc], Floats2d]:
@@ -230,16 +239,3 @@ def _doc_columns(attrs: List[int]) -> Model[List[Doc], List[numpy.ndarray]]:
         return [model.ops.asarray(_cols(doc)[:, columns], dtype="uint64") for doc in docs], lambda d: []
 
     return Model("doc_columns", forward)
-
-
-def register() -> None:
-    from ..config.registry import registry
-
-    registry.architectures.register("spacy.TextCatBOW.v1", func=build_bow_text_classifier)
-    registry.architectures.register("spacy.TextCatBOW.v2", func=build_bow_text_classifier)
-    registry.architectures.register("spacy.TextCatBOW.v3", func=build_bow_text_classifier_v3)
-    registry.architectures.register("spacy.TextCatCNN.v1", func=build_simple_cnn_text_classifier)
-    registry.architectures.register("spacy.TextCatCNN.v2", func=build_simple_cnn_text_classifier)
-    registry.architectures.register("spacy.TextCatEnsemble.v1", func=build_text_classifier_v1)
-    registry.architectures.register("spacy.TextCatEnsemble.v2", func=build_text_classifier_v2)
-    registry.layers.register("spacy.extract_ngrams.v1", func=extract_ngrams)

@@ -6,10 +6,12 @@ from typing import Any, List, Optional
 from thinc.api import Model, chain, with_array
 from thinc.types import Floats2d
 
+from ..config.registry import registry
 from .embeddings import MultiHashEmbed
 from .encoders import MaxoutWindowEncoder
 
 
+@registry.architectures("spacy.Tok2Vec.v2")
 def build_Tok2Vec_model(embed: Model[List[Any], List[Floats2d]], encode: Model[List[Floats2d], List[Floats2d]]
                         ) -> Model[List[Any], List[Floats2d]]:
     """spacy.Tok2Vec.v2: chain(embed, encode), with refs "embed" and "encode" and nO
@@ -22,6 +24,7 @@ def build_Tok2Vec_model(embed: Model[List[Any], List[Floats2d]], encode: Model[L
     return tok2vec
 
 
+@registry.architectures("spacy.Tok2Vec.v1")
 def build_Tok2Vec_model_v1(embed: Model[List[Any], List[Floats2d]], encode: Model) -> Model[List[Any], List[Floats2d]]:
     """spacy.Tok2Vec.v1: as v2, for an encoder written over one flat array
     (Model[Floats2d, Floats2d]); such an encoder is run over the batch with
@@ -38,6 +41,8 @@ def build_Tok2Vec_model_v1(embed: Model[List[Any], List[Floats2d]], encode: Mode
     return tok2vec
 
 
+@registry.architectures("spacy.HashEmbedCNN.v1")
+@registry.architectures("spacy.HashEmbedCNN.v2")
 def build_hash_embed_cnn_tok2vec(*, width: int, depth: int, embed_size: int, window_size: int, maxout_pieces: int,
                                  subword_features: bool, pretrained_vectors: Optional[bool]
                                  ) -> Model[List[Any], List[Floats2d]]:

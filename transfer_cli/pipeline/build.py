@@ -2,23 +2,35 @@
 directory written by `Pipeline.to_disk` (config.cfg + weights)."""
 import copy
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 
 from confection import Config
 
+from ..config.registry import registry
 from ..errors import ConfigError, PathError
+from ..lang import create_tokenizer, get_lang_class
+from ..lang.tokenizer import Tokenizer
 from .pipeline import Pipeline
 
 
 def blank(lang: str = "en") -> Pipeline:
     """An empty pipeline: the language's tokenizer and vocab, no components."""
-    from ..lang import get_lang_class
-
     defaults = get_lang_class(lang)
     vocab = defaults.create_vocab()
     nlp = Pipeline(vocab, lang=lang, tokenizer=defaults.create_tokenizer(vocab))
     nlp.base_config = Config({"nlp": {"lang": lang}})
     return nlp
+
+
+@registry.tokenizers("spacy.Tokenizer.v1")
+def tokenizer_factory() -> Callable[[Pipeline], Tokenizer]:
+    """What `[nlp.tokenizer] @tokenizers = "spacy.Tokenizer.v1"` resolves to: a function
+    that builds a pipeline's tokenizer from its `lang` and `vocab`."""
+
+    def make_tokenizer(nlp: Pipeline) -> Tokenizer:
+        return create_tokenizer(nlp.lang, nlp.vocab)
+
+    return make_tokenizer
 
 
 def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):

@@ -3,6 +3,8 @@ thinc schedules (e.g. compounding.v1), read once per batch."""
 import itertools
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, TypeVar, Union
 
+from ..config.registry import registry
+
 ItemT = TypeVar("ItemT")
 Sizing = Union[int, Sequence[int], Iterator[float]]  # thinc 8.3 schedules are generators
 
@@ -102,6 +104,7 @@ def minibatch_by_padded_size(items: Iterable[ItemT], size: Sizing, *, buffer: in
             yield batch
 
 
+@registry.batchers("spacy.batch_by_words.v1")
 def configure_minibatch_by_words(*, size: Sizing, tolerance: float = 0.2, discard_oversize: bool = False,
                                  get_length: Optional[Callable] = None) -> Callable[[Iterable], Iterator[List]]:
     """spacy.batch_by_words.v1"""
@@ -109,12 +112,14 @@ def configure_minibatch_by_words(*, size: Sizing, tolerance: float = 0.2, discar
                                             get_length=get_length)
 
 
+@registry.batchers("spacy.batch_by_sequence.v1")
 def configure_minibatch_by_sequence(*, size: Sizing, get_length: Optional[Callable] = None
                                     ) -> Callable[[Iterable], Iterator[List]]:
     """spacy.batch_by_sequence.v1"""
     return lambda items: minibatch_by_sequence(items, size)
 
 
+@registry.batchers("spacy.batch_by_padded.v1")
 def configure_minibatch_by_padded_size(*, size: Sizing, buffer: int = 256, discard_oversize: bool = False,
                                        get_length: Optional[Callable] = None) -> Callable[[Iterable], Iterator[List]]:
     """spacy.batch_by_padded.v1"""

@@ -5,11 +5,13 @@ import warnings
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Union
 
+from ..config.registry import registry
 from ..errors import DataError, DataWarning, PathError
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL, FIRST_ANNOTATION_COL
 from ..tokens.example import Example
+from .readers import read_docs
 
 SUPPORTED_SUFFIXES = (".spacy", ".conllu", ".iob", ".tsv", ".jsonl", ".conll")
 
@@ -45,8 +47,6 @@ class Corpus:
         self._reported: set = set()
 
     def __call__(self, nlp) -> Iterator[Example]:
-        from .readers import read_docs
-
         count = 0
         for file_path in walk_corpus(self.path):
             reader = read_docs(file_path, vocab=nlp.vocab, make_doc=nlp.make_doc)
@@ -147,20 +147,15 @@ def _read_jsonl(path: Path) -> Iterator[object]:
                 raise DataError(f"invalid JSON ({e.msg})", path=str(path), line=line_no) from None
 
 
+@registry.readers("spacy.Corpus.v1")
 def create_docbin_reader(path: Optional[Path], gold_preproc: bool = False, max_length: int = 0, limit: int = 0,
                          augmenter: Optional[Callable] = None) -> Corpus:
     """spacy.Corpus.v1"""
     return Corpus(path, gold_preproc=gold_preproc, max_length=max_length, limit=limit, augmenter=augmenter)
 
 
+@registry.readers("spacy.JsonlCorpus.v1")
 def create_jsonl_reader(path: Optional[Path], min_length: int = 0, max_length: int = 0,
                         limit: int = 0) -> JsonlCorpus:
     """spacy.JsonlCorpus.v1"""
     return JsonlCorpus(path, min_length=min_length, max_length=max_length, limit=limit)
-
-
-def register() -> None:
-    from ..config.registry import registry
-
-    registry.readers.register("spacy.Corpus.v1", func=create_docbin_reader)
-    registry.readers.register("spacy.JsonlCorpus.v1", func=create_jsonl_reader)

@@ -8,30 +8,33 @@ from typing import IO, Callable, Dict, Optional, Tuple, Union
 import tqdm
 from wasabi import row as table_row
 
+from ..config.registry import registry
+from ..errors import ConfigError
 from .loop import StepInfo, write_log_line
 
 LoggerSetup = Callable[..., Tuple[Callable[[StepInfo], None], Callable[[], None]]]
 
 
+@registry.loggers("spacy.ConsoleLogger.v1")
 def console_logger(progress_bar: bool = False) -> LoggerSetup:
     """spacy.ConsoleLogger.v1: a results table per evaluation; with progress_bar, a bar
     between evaluations (shown on a terminal in any case)."""
     return make_console_logger("eval" if progress_bar else None, True, None)
 
 
+@registry.loggers("spacy.ConsoleLogger.v2")
 def console_logger_v2(progress_bar: bool = False, console_output: bool = True,
                       output_file: Optional[Union[str, Path]] = None) -> LoggerSetup:
     """spacy.ConsoleLogger.v2: as v1, optionally silent, appending evaluations to a JSONL file."""
     return make_console_logger("eval" if progress_bar else None, console_output, output_file)
 
 
+@registry.loggers("spacy.ConsoleLogger.v3")
 def console_logger_v3(progress_bar: Optional[str] = None, console_output: bool = True,
                       output_file: Optional[Union[str, Path]] = None) -> LoggerSetup:
     """spacy.ConsoleLogger.v3: progress_bar "eval" (steps to the next evaluation) or "train"
     (steps to max_steps)."""
     if progress_bar not in (None, "eval", "train"):
-        from ..errors import ConfigError
-
         raise ConfigError(f"progress_bar must be \"eval\", \"train\" or null, not {progress_bar!r}",
                           key="training.logger.progress_bar")
     return make_console_logger(progress_bar, console_output, output_file)
@@ -103,11 +106,3 @@ def _fmt_score(value) -> str:
     if isinstance(value, (int, float)):
         return f"{value * 100:.2f}" if 0 <= value <= 1 else f"{value:.2f}"
     return str(value)
-
-
-def register() -> None:
-    from ..config.registry import registry
-
-    registry.loggers.register("spacy.ConsoleLogger.v1", func=console_logger)
-    registry.loggers.register("spacy.ConsoleLogger.v2", func=console_logger_v2)
-    registry.loggers.register("spacy.ConsoleLogger.v3", func=console_logger_v3)
