@@ -266,3 +266,36 @@ def test_error_raised_by_user_function_when_resolving_names_file_and_line(user_c
         resolve_path(load_config(user_code / "out.cfg"), "components.transformer.model.get_spans")
     assert str(info.value) == (f"{code}:10 [components.transformer.model.get_spans]: ValueError: max_length must "
                                f"be positive (raised in configure_custom_sent_spans(), building this block)")
+
+
+# -- sections --------------------------------------------------------------------------------------
+def test_debug_config_rejects_a_misspelled_section(tmp_path):
+    c = tmp_path / "c.cfg"
+    assert run("init-config", c, "-p", "tagger").exit_code == 0
+    c.write_text(c.read_text().replace("[training]", "[traning]", 1))
+    line = c.read_text().splitlines().index("[traning]") + 1
+    result = run("debug-config", c)
+    assert result.exit_code == 1
+    assert f"{c}:{line} [traning]: unknown section [traning]; did you mean [training]?" in one_line(result.output)
+    assert "is valid" not in one_line(result.output)
+
+
+def test_debug_config_lists_extra_sections_nothing_uses(tmp_path):
+    c = tmp_path / "c.cfg"
+    assert run("init-config", c, "-p", "tagger").exit_code == 0
+    c.write_text(c.read_text() + '\n[my_values]\nlr = 0.002\n\n[old_stuff]\nx = 1\n')
+    result = run("debug-config", c, "--training.optimizer.learn_rate", "${my_values.lr}")
+    assert result.exit_code == 0, result.output
+    output = one_line(result.output)
+    assert "section [old_stuff] is not used" in output and "is valid" in output
+    assert "[my_values] is not used" not in output
+
+
+def test_deeply_nested_sections_are_one_line_not_a_traceback(tmp_path):
+    c = tmp_path / "c.cfg"
+    c.write_text("".join(f"[{'.'.join(['a'] * depth)}]\nx = 1\n" for depth in range(1, 1001)))
+    for command in ("debug-config", "fill-config"):
+        result = run(command, c)
+        assert result.exit_code == 1
+        assert one_line(result.output) == (f"✘ {c}:201: section [{'.'.join(['a'] * 19)}...] is nested 101 levels "
+                                           f"deep; at most 100 levels are supported")

@@ -9,7 +9,7 @@ from confection import Config
 from thinc.api import Model, Optimizer
 
 from transfer_cli.config import (ConfigValidationFailed, check_config, combine_score_weights, config_diff,
-                                 config_to_str, create_component, fill_config, load_config, load_config_from_str,
+                                 config_to_str, fill_config, load_config, load_config_from_str,
                                  resolve_components, resolve_path, resolve_section)
 from transfer_cli.config.defaults import default_config, default_pretraining_config
 from transfer_cli.errors import ConfigError
@@ -165,7 +165,7 @@ def test_docs_snippets_fill_validate_and_fill_idempotently(spacy_names, snippet)
     for name in components:  # the user's blocks are kept, defaults are added around them
         for key, value in flat(config["components"][name]).items():
             assert flat(filled["components"][name])[key] == value
-    assert check_config(filled)[1] == []
+    assert check_config(filled).problems == []
     text = config_to_str(filled)
     assert config_to_str(fill_config(load_config_from_str(text))) == text
 
@@ -218,7 +218,8 @@ def test_spacy_quickstart_partials_fill_like_spacy(spacy_names, name):
                                   "tagger_pretraining"])
 def test_spacy_written_configs_validate_and_change_only_by_raw_paths(spacy_names, name):
     config = load_config(SPACY_CONFIGS / f"{name}.cfg")
-    filled, problems = check_config(config)
+    check = check_config(config)
+    filled, problems = check.filled, check.problems
     assert problems == []
     before, after = flat(config), flat(filled)
     added = {k: after.pop(k) for k in set(after) - set(before)}
@@ -340,7 +341,7 @@ def test_every_problem_is_reported_with_its_line(spacy_names, tmp_path):
 def test_section_settings_are_checked(spacy_names):
     config = load_config_from_str(SHARED_NER + '\n[training]\nmax_step = 5\ndev_corpus = "corpora.test"\n'
                                   '\n[nlp]\npipeline = ["tok2vec", "nre"]\n')
-    _, problems = check_config(config)
+    problems = check_config(config).problems
     found = [f"[{p.key}]: {p.message}" for p in problems]
     assert "[training.max_step]: unknown setting in [training]; did you mean 'max_steps'?" in found
     assert "[training.dev_corpus]: 'corpora.test' is not a section of this config; did you mean 'corpora.dev'?" \
@@ -348,10 +349,41 @@ def test_section_settings_are_checked(spacy_names):
     assert "[nlp.pipeline]: 'nre' has no [components.nre] block; did you mean 'ner'?" in found
 
 
+@pytest.mark.parametrize("name,likely", [("traning", "training"), ("initialise", "initialize"),
+                                         ("Training", "training"), ("component", "components"),
+                                         ("path", "paths"), ("pretrain", "pretraining")])
+def test_misspelled_section_is_an_error_naming_the_likely_one(spacy_names, tmp_path, name, likely):
+    path = tmp_path / "c.cfg"
+    path.write_text(SHARED_NER + f"\n[{name}]\nmax_steps = 5\n")
+    check = check_config(load_config(path))
+    assert [p.format(check.source) for p in check.problems] == [
+        f"{path}:30 [{name}]: unknown section [{name}]; did you mean [{likely}]?"]
+    with pytest.raises(ConfigValidationFailed):
+        fill_config(load_config(path))
+
+
+def test_extra_sections_are_allowed_and_unused_ones_are_listed(spacy_names):
+    config = load_config_from_str(SHARED_NER + '\n[vars]\nwidth = 64\nname = "x"\nwho = ${vars.name}\n'
+                                  '\n[notes]\ntext = "kept"\n\n[custom_readers]\n'
+                                  '[custom_readers.dev]\n@readers = "spacy.Corpus.v1"\npath = null\ngold_preproc = false\n'
+                                  '\n[training]\ndev_corpus = "custom_readers.dev"\n',
+                                  {"components.tok2vec.model.width": "${vars.width}"})
+    check = check_config(config)
+    assert check.problems == []
+    assert check.values["components"]["tok2vec"]["model"]["width"] == 64
+    assert check.unused_sections == ["notes"]  # [vars] is used by a variable, [custom_readers] by dev_corpus
+
+
+def test_unknown_setting_in_a_known_section_is_still_an_error(spacy_names):
+    problems = check_config(load_config_from_str(SHARED_NER + "\n[initialize]\nvector = null\n")).problems
+    assert [f"[{p.key}]: {p.message}" for p in problems] == [
+        "[initialize.vector]: unknown setting in [initialize]; did you mean 'vectors'?"]
+
+
 def test_unknown_registry_in_config(spacy_names):
     config = load_config_from_str(SHARED_NER.replace("@architectures = \"spacy.Tok2VecListener.v1\"",
                                                      "@architecture = \"spacy.Tok2VecListener.v1\""))
-    _, problems = check_config(config)
+    problems = check_config(config).problems
     assert problems[0].key == "components.ner.model.tok2vec"
     assert problems[0].message.startswith("unknown registry '@architecture'; did you mean 'architectures'?")
 
@@ -390,15 +422,23 @@ def test_resolve_components_gives_factory_and_thinc_models():
         assert config["training"]["score_weights"] == {"test_acc": 1.0}
 
 
-def test_create_component_for_pipeline_add_pipe():
+def test_build_component_and_add_pipe_fill_validate_and_build_a_block():
+    from transfer_cli.pipeline.build import blank, build_component
+
     with registered([("architectures", "test.Arch.v1", build_test_model)], [TEST_COMPONENT]):
-        component = create_component("NLP", "test_component", "mine", {"threshold": 0.1})
-        assert component["name"] == "mine" and component["threshold"] == 0.1
+        nlp = blank("en")
+        component, block = build_component(nlp, "test_component", "mine", {"threshold": 0.1})
+        assert component["name"] == "mine" and component["threshold"] == 0.1 and component["nlp"] is nlp
         assert isinstance(component["model"], Model)
+        assert block == {"factory": "test_component", "model": {"@architectures": "test.Arch.v1", "width": 8,
+                                                                 "depth": 1}, "threshold": 0.1}
+        added = nlp.add_pipe("test_component", "other", config={"model": {"depth": 2}})
+        assert added["threshold"] == 0.5 and len(added["model"].layers) == 3
+        assert nlp.config["components"]["other"]["model"]["depth"] == 2
         with pytest.raises(ConfigValidationFailed, match=r"\[components.mine.threshold\]: expected float"):
-            create_component("NLP", "test_component", "mine", {"threshold": "high"})
+            build_component(nlp, "test_component", "mine", {"threshold": "high"})
         with pytest.raises(ConfigError, match="unknown component factory 'test_componnt'"):
-            create_component("NLP", "test_componnt", "mine", {})
+            nlp.add_pipe("test_componnt", "mine")
 
 
 def test_resolve_section_and_path(spacy_names):

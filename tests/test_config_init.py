@@ -84,7 +84,7 @@ def test_init_config_is_complete_and_valid(kwargs):
     text = config_to_str(config)
     refilled = fill_config(load_config_from_str(text), pretraining=kwargs.get("pretraining", False))
     assert config_to_str(refilled) == text
-    assert check_config(load_config_from_str(text))[1] == []
+    assert check_config(load_config_from_str(text)).problems == []
 
 
 def test_independent_gives_each_component_its_own_tok2vec():

@@ -162,3 +162,68 @@ def test_config_to_str_keeps_variables():
     text = config_to_str(load_config_from_str(BASE))
     assert "path = ${paths.train}" in text
     assert Config().from_str(text, interpolate=False)["corpora"]["train"]["path"] == "${paths.train}"
+
+
+# -- interpolation ---------------------------------------------------------------------------------
+SPACY_CONFIGS = Path(__file__).parent / "fixtures" / "spacy_configs"
+
+
+def chain(n: int) -> str:
+    return "[vars]\nv0 = 1\n" + "".join(f"v{i} = ${{vars.v{i - 1}}}\n" for i in range(1, n + 1))
+
+
+@pytest.mark.parametrize("n", [11, 2000])
+def test_long_chain_of_variables_is_not_a_loop(tmp_path, n):
+    config = load_config(write(tmp_path, chain(n)), interpolate=True)
+    assert config["vars"][f"v{n}"] == 1
+
+
+def test_string_variables_holding_variables_are_not_requoted(tmp_path):
+    text = ('[vars]\nv1 = "ab"\nv2 = "${vars.v1}${vars.v1}"\nv3 = "${vars.v2}"\n\n'
+            '[other]\nx = "${vars.v2}${vars.v2}"\ny = ${vars.v2}\nz = "${vars.v2}/${vars.v1}"\n')
+    config = load_config(write(tmp_path, text), interpolate=True)
+    assert config["vars"] == {"v1": "ab", "v2": "abab", "v3": "abab"}
+    assert config["other"] == {"x": "abababab", "y": "abab", "z": "abab/ab"}
+
+
+def test_variables_keep_confections_rules(tmp_path):
+    text = ('[a]\nn = 3\ns = "x"\nb = true\nl = [1, 2]\n\n[a.sub]\nk = ${a.n}\n\n'
+            '[b]\nn = ${a.n}\nquoted = "${a.n}"\npath = "${a.s}/y"\nlist = [${a.n}, 2]\nstrings = ["${a.s}", 2]\n'
+            'copy = ${a.l}\nflag = "v${a.b}"\nsection = ${a.sub}\nsections = [${a.sub}, ${a.sub}]\n'
+            'dollar = "US$$ ${a.n}"\nsibling = ${n}\n')
+    config = load_config(write(tmp_path, text), interpolate=True)
+    assert config["b"] == {"n": 3, "quoted": "3", "path": "x/y", "list": [3, 2], "strings": ["x", 2],
+                           "copy": [1, 2], "flag": "vtrue", "section": {"k": 3}, "sections": [{"k": 3}, {"k": 3}],
+                           "dollar": "US$ 3", "sibling": 3}
+
+
+@pytest.mark.parametrize("path", sorted(SPACY_CONFIGS.glob("*.cfg")), ids=lambda p: p.name)
+def test_spacy_configs_interpolate_as_confection_does(path):
+    ours = load_config(path, interpolate=True)
+    assert ours == Config().from_disk(path)
+
+
+def test_loop_names_its_variables(tmp_path):
+    path = write(tmp_path, "[a]\nx = ${b.y}\n\n[b]\ny = ${c.z}\n\n[c]\nz = ${a.x}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (f"{path}:2 [a.x]: variables refer to each other in a loop: "
+                               f"${{a.x}} -> ${{b.y}} -> ${{c.z}} -> ${{a.x}}")
+
+
+def test_section_variable_inside_a_string_is_explained(tmp_path):
+    path = write(tmp_path, '[a]\nx = 1\n\n[b]\ny = "at ${a}"\n')
+    with pytest.raises(ConfigError, match=r":5 \[b\.y\]: a variable naming a whole section"):
+        load_config(path, interpolate=True)
+
+
+def test_deeply_nested_sections_are_one_error_line(tmp_path):
+    names = [".".join(["a"] * depth) for depth in range(1, 1001)]
+    path = write(tmp_path, "".join(f"[{name}]\nx = 1\n\n" for name in names))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}:301: section [a.a.a")
+    assert "is nested 101 levels deep; at most 100 levels are supported" in str(info.value)
+    # 100 levels are fine
+    config = load_config(write(tmp_path, "".join(f"[{name}]\nx = 1\n\n" for name in names[:100])), interpolate=True)
+    assert config["a"]["x"] == 1

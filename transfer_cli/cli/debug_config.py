@@ -1,5 +1,5 @@
-"""`transfer-cli debug-config CONFIG`: the config as training will see it, and
-every problem in it."""
+"""`transfer-cli debug-config CONFIG`: the config as training will see it, every
+problem in it, and the extra sections nothing refers to."""
 from pathlib import Path
 from typing import Optional
 
@@ -22,26 +22,23 @@ def debug_config_cli(
 ) -> None:
     """Print the filled, interpolated config and every validation problem (exit 1 if any).
     Overrides: --section.key value."""
-    from ..config import check_config, config_to_str, interpolate_config, load_config
-    from ..config.loading import get_source
-    from ..errors import ConfigError
+    from ..config import check_config, config_to_str, load_config
 
     overrides = parse_overrides(ctx.args)
     import_code(code)
     config = load_config(config_path, overrides)
-    source = get_source(config)
-    filled, problems = check_config(config)
-    try:
-        shown = interpolate_config(filled)
-    except ConfigError:  # already among the problems; show it uninterpolated
-        shown = filled
-    typer.echo(config_to_str(shown))
+    check = check_config(config)
+    shown = check.values if check.values is not None else check.filled  # a variable that does not resolve
+    typer.echo(config_to_str(shown))                                     # is among the problems
     if show_variables:
-        _print_variables(filled, shown)
-    if problems:
+        _print_variables(check.filled, shown)
+    for name in check.unused_sections:
+        msg.warn(f"section [{name}] is not used: training does not read it and no variable refers to it")
+    if check.problems:
+        problems = check.problems
         msg.fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {config_path}:")
         for problem in problems:
-            typer.echo(problem.format(source))
+            typer.echo(problem.format(check.source))
         raise typer.Exit(1)
     msg.good(f"{config_path} is valid")
 

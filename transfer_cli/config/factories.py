@@ -13,6 +13,7 @@ A factory follows spaCy's convention `factory(nlp, name, **settings)`:
 
 where DEFAULT_TAGGER_MODEL is a config string whose section is named after the
 setting ("[model]\\n@architectures = ..."), or the same block as a dict.
+Building a component from a block is the pipeline's (pipeline/build.py).
 """
 import copy
 import inspect
@@ -123,12 +124,15 @@ def _find(name: object) -> Optional[FactoryMeta]:
     return None
 
 
-def create_component(nlp: Any, factory_name: str, name: str, config: Optional[Dict[str, Any]] = None) -> Any:
-    """Build one component the way a config does: the factory's defaults, then
-    `config` on top, filled and validated, registered blocks resolved, then
-    `factory(nlp, name, **settings)`. Used by Pipeline.add_pipe."""
-    from .resolving import resolve_component_block
-
-    block = {"factory": factory_name, **(config or {})}
-    spec = resolve_component_block(name, block)
-    return spec.func(nlp, name, **spec.settings)
+def fill_component_block(block: Any) -> Any:
+    """A [components.NAME] block with its factory's defaults (the factory's
+    default_config, then its signature's defaults) under the block's own values.
+    Blocks without a known factory are returned as they are (validation reports them)."""
+    if not isinstance(block, dict) or "factory" not in block or not has_factory(block["factory"]):
+        return block
+    meta = get_factory_meta(block["factory"])
+    filled = dict(Config(meta.default_config).merge(block))
+    for name, param in meta.settings_signature().items():
+        if name not in filled and param.default is not param.empty and srsly.is_json_serializable(param.default):
+            filled[name] = copy.deepcopy(param.default)
+    return {"factory": block["factory"], **{k: v for k, v in filled.items() if k != "factory"}}

@@ -1,20 +1,26 @@
 """Filling a config: the package defaults under the user's values, each component
 factory's defaults, each registered function's signature defaults, and the score
 weights of the pipeline's components. Filling is idempotent: a filled config
-fills to itself."""
+fills to itself.
+
+check_config is the one pass from a loaded config to one that can be resolved:
+fill once, interpolate once, validate once. Training, debug-config and
+fill-config all go through it; resolving.py then builds each section from the
+interpolated values without checking them again."""
 import copy
 import difflib
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-import srsly
 from confection import Config, ConfigValidationError
 
+from ..errors import ConfigError
 from .defaults import all_defaults
-from .factories import get_factory_meta, has_factory, unknown_factory_message
-from .interpolation import interpolation_error
+from .factories import fill_component_block, get_factory_meta, has_factory, unknown_factory_message
+from .interpolation import interpolate_config
 from .registry import load_registrations, registry
 from .source import ConfigSource, get_source
-from .validation import ConfigProblem, raise_problems, validate_config
+from .validation import ConfigProblem, raise_problems, unreferenced_sections, validate_config
 
 # Order of the top-level sections in a filled config (others follow in their order)
 SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora", "training", "pretraining",
@@ -23,24 +29,43 @@ SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora",
 _LEGACY_OBJECTIVES = {"characters": "spacy.PretrainCharacters.v1", "vectors": "spacy.PretrainVectors.v1"}
 
 
-def fill_config(config: Config, *, pretraining: bool = False, validate: bool = True,
-                source: Optional[ConfigSource] = None) -> Config:
-    """Return `config` with every missing setting filled in, variables kept.
-    Raises ConfigValidationFailed (one line per problem) unless the result is valid.
+@dataclass
+class ConfigCheck:
+    """A config filled, interpolated and validated in one pass."""
+    filled: Config                  # every default filled in, variables kept: what fill-config writes
+    values: Optional[Config]        # the same with its variables replaced; None if they do not resolve
+    problems: List[ConfigProblem]   # [] when the config is valid
+    source: Optional[ConfigSource] = None
+    unused_sections: List[str] = field(default_factory=list)  # extra sections nothing refers to
+
+    def valid(self) -> "ConfigCheck":
+        """self, or ConfigValidationFailed with one line per problem."""
+        raise_problems(self.problems, self.source)
+        return self
+
+
+def check_config(config: Config, *, pretraining: bool = False, validate: bool = True,
+                 source: Optional[ConfigSource] = None) -> ConfigCheck:
+    """Fill, interpolate and validate `config`, collecting every problem.
     `pretraining` also fills a complete [pretraining] block (a config that already
     has a non-empty [pretraining] block gets it filled either way)."""
     source = source or get_source(config)
     filled, problems = _fill(config, pretraining)
-    if validate:
-        problems = _unique(problems + validate_config(filled))
-    raise_problems(problems, source)
-    return filled
+    try:
+        values: Optional[Config] = interpolate_config(filled, source=source)
+    except ConfigError as e:
+        values = None
+        problems.append(ConfigProblem(e.key or "", e.bare_message))
+    if values is not None and validate:
+        problems.extend(validate_config(values))
+    return ConfigCheck(filled, values, _unique(problems), source, unreferenced_sections(filled))
 
 
-def check_config(config: Config, *, pretraining: bool = False) -> Tuple[Config, List[ConfigProblem]]:
-    """Fill as far as possible and return the result with every problem found."""
-    filled, problems = _fill(config, pretraining)
-    return filled, _unique(problems + validate_config(filled))
+def fill_config(config: Config, *, pretraining: bool = False, validate: bool = True,
+                source: Optional[ConfigSource] = None) -> Config:
+    """Return `config` with every missing setting filled in, variables kept.
+    Raises ConfigValidationFailed (one line per problem) unless the result is valid."""
+    return check_config(config, pretraining=pretraining, validate=validate, source=source).valid().filled
 
 
 def _fill(config: Config, pretraining: bool) -> Tuple[Config, List[ConfigProblem]]:
@@ -55,34 +80,20 @@ def _fill(config: Config, pretraining: bool) -> Tuple[Config, List[ConfigProblem
         merged["nlp"]["pipeline"] = list(merged["components"])
     if isinstance(merged.get("components"), dict):
         for name, block in list(merged["components"].items()):
-            merged["components"][name] = fill_component_block(block, f"components.{name}", problems)
+            if isinstance(block, dict) and "factory" in block and not has_factory(block["factory"]):
+                # nothing to fill it from: the first thing to fix
+                problems.append(ConfigProblem(f"components.{name}.factory", unknown_factory_message(block["factory"])))
+            merged["components"][name] = fill_component_block(block)
     try:
-        merged = registry.fill(merged, validate=False)
+        # signature defaults of every registered block; the config is taken as it is
+        # (variables kept): interpolation is check_config's, once
+        merged = registry.fill(Config(merged, is_interpolated=True), validate=False)
     except (ConfigValidationError, ValueError) as e:
-        error = interpolation_error(e, merged, None)
-        problems.append(ConfigProblem(error.key or "", error.bare_message) if error
-                        else ConfigProblem("", f"cannot fill the config: {_last_line(e)}"))
+        problems.append(ConfigProblem("", f"cannot fill the config: {_last_line(e)}"))
     _fill_score_weights(merged)
     ordered = {name: merged[name] for name in SECTION_ORDER if name in merged}
     ordered.update((name, value) for name, value in merged.items() if name not in ordered)
     return Config(ordered, is_interpolated=False), problems
-
-
-def fill_component_block(block: Any, path: str, problems: Optional[List[ConfigProblem]] = None) -> Any:
-    """A [components.NAME] block with its factory's defaults under it."""
-    if not isinstance(block, dict) or "factory" not in block:
-        return block
-    factory = block["factory"]
-    if not has_factory(factory):
-        if problems is not None:
-            problems.append(ConfigProblem(f"{path}.factory", unknown_factory_message(factory)))
-        return block
-    meta = get_factory_meta(factory)
-    filled = dict(Config(meta.default_config).merge(block))
-    for name, param in meta.settings_signature().items():
-        if name not in filled and param.default is not param.empty and srsly.is_json_serializable(param.default):
-            filled[name] = copy.deepcopy(param.default)
-    return {"factory": factory, **{k: v for k, v in filled.items() if k != "factory"}}
 
 
 def upgrade_legacy_settings(config: Dict[str, Any]) -> None:
@@ -151,5 +162,5 @@ def _last_line(e: Exception) -> str:
     return lines[-1] if lines else type(e).__name__
 
 
-__all__ = ["fill_config", "check_config", "fill_component_block", "combine_score_weights", "config_diff",
+__all__ = ["ConfigCheck", "check_config", "fill_config", "combine_score_weights", "config_diff",
            "upgrade_legacy_settings"]

@@ -1,6 +1,6 @@
 """Reading and writing config files. Parsing is confection's; this module turns
 its errors into one-line ConfigErrors that name the file and line, applies
-`--section.key value` overrides and checks that every variable resolves."""
+`--section.key value` overrides and checks that every variable names something."""
 import ast
 import configparser
 import os
@@ -13,14 +13,17 @@ from typing import Any, Dict, Optional, Union
 from confection import Config, ConfigValidationError
 
 from ..errors import ConfigError, PathError
-from .interpolation import check_interpolation, interpolate_config
+from .interpolation import check_variables, interpolate_config
 from .overrides import apply_overrides
 from .registry import suggest
+from .schemas import TOP_LEVEL_SECTIONS
 from .source import ConfigSource, attach_source, get_source
 
 PathLike = Union[str, Path]
-TOP_LEVEL_SECTIONS = ("paths", "system", "nlp", "components", "corpora", "training", "pretraining", "initialize")
 _SECTION_LINE = re.compile(r"^\s*\[[^\]]+\]\s*$")
+# Deepest [a.b.c...] section accepted: spaCy configs use 6 levels; reading and
+# filling walk sections recursively, so a limit keeps a bad file to one error line
+MAX_SECTION_DEPTH = 100
 
 
 def load_config(path: PathLike, overrides: Optional[Dict[str, Any]] = None, *,
@@ -38,7 +41,7 @@ def load_config_from_str(text: str, overrides: Optional[Dict[str, Any]] = None, 
     source = ConfigSource.from_text(text, path)
     config = parse_config_text(text, source)
     config = apply_overrides(config, overrides or {}, source=source)
-    check_interpolation(config, source=source)
+    check_variables(config, source=source)
     if interpolate:
         config = interpolate_config(config, source=source)
     attach_source(config, source)
@@ -64,9 +67,12 @@ def read_config_text(path: PathLike) -> "tuple[str, str]":
 def parse_config_text(text: str, source: Optional[ConfigSource] = None) -> Config:
     """Parse without interpolating; syntax errors become ConfigErrors with the line."""
     source = source or ConfigSource.from_text(text)
+    _check_depth(source)
     text, added = _add_top_level_sections(text)
     try:
         return Config().from_str(text, interpolate=False)
+    except RecursionError:
+        raise ConfigError("the config is nested too deeply to read", path=source.path) from None
     except configparser.DuplicateOptionError as e:
         raise ConfigError(f"setting '{e.option}' appears twice in [{e.section}]",
                           path=source.path, line=e.lineno - added, key=f"{e.section}.{e.option}") from e
@@ -74,6 +80,15 @@ def parse_config_text(text: str, source: Optional[ConfigSource] = None) -> Confi
         raise ConfigError(f"section [{e.section}] appears twice", path=source.path, line=e.lineno - added) from e
     except ConfigValidationError as e:
         raise _syntax_error(e, source, added) from e
+
+
+def _check_depth(source: ConfigSource) -> None:
+    for section, line in source.sections.items():
+        depth = section.count(".") + 1
+        if depth > MAX_SECTION_DEPTH:
+            shown = section if len(section) <= 40 else section[:37] + "..."
+            raise ConfigError(f"section [{shown}] is nested {depth} levels deep; at most {MAX_SECTION_DEPTH} "
+                              f"levels are supported", path=source.path, line=line)
 
 
 def _add_top_level_sections(text: str) -> "tuple[str, int]":

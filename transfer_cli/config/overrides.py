@@ -9,6 +9,7 @@ from confection import Config
 
 from ..errors import ConfigError
 from .defaults import all_defaults
+from .factories import fill_component_block, get_factory_meta, has_factory
 from .registry import lookup_problem, registry, suggest
 from .source import ConfigSource
 
@@ -33,12 +34,10 @@ def apply_overrides(config: Config, overrides: Dict[str, Any], *,
 def _with_factory_defaults(config: Config) -> Config:
     """The config with each component's factory defaults under it, so settings the
     factory provides (e.g. its default model block) can be overridden too."""
-    from .filling import fill_component_block
-
     components = config.get("components")
     if isinstance(components, dict):
         for name, block in list(components.items()):
-            components[name] = fill_component_block(block, f"components.{name}")
+            components[name] = fill_component_block(block)
     return config
 
 
@@ -69,8 +68,6 @@ def accepted_arguments(block: Dict[str, Any], path: List[str]) -> List[str]:
             return list(inspect.signature(registry.get(reg_name, func_name)).parameters)
         return []
     if len(path) == 2 and path[0] == "components" and isinstance(block.get("factory"), str):
-        from .factories import has_factory, get_factory_meta
-
         if has_factory(block["factory"]):
             meta = get_factory_meta(block["factory"])
             return list(meta.settings_signature()) + list(meta.default_config)

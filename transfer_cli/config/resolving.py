@@ -1,25 +1,31 @@
-"""Turning a filled config into objects: registered blocks become the values
+"""Turning a checked config into objects: registered blocks become the values
 their functions return (thinc Models, optimizers, readers ...), and each
 component becomes (factory function, resolved settings) for
-`factory(nlp, name, **settings)`."""
+`factory(nlp, name, **settings)`.
+
+Given a ConfigCheck (filling.check_config: filled, interpolated and validated in
+one pass), each section is built from its values as they are. Given a plain
+Config (a section of one's own, say), the part asked for is interpolated and
+checked first."""
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from confection import Config
 
 from ..errors import ConfigError, UserError
-from .factories import FactoryMeta, get_factory_meta
-from .filling import fill_component_block
+from .factories import FactoryMeta, fill_component_block, get_factory_meta
+from .filling import ConfigCheck
 from .interpolation import interpolate_config
 from .registry import load_registrations, registry
 from .schemas import SECTIONS
-from .validation import (ConfigProblem, check_components, check_corpora, check_section,
-                         check_factory_settings, raise_problems, walk_blocks)
+from .validation import (ARGS_FIELD, ConfigProblem, check_components, check_corpora, check_section,
+                         raise_problems, walk_blocks)
 
 USER_CODE_PREFIX = "transfer_cli_user_code_"  # module names given by cli._util.import_code
+ConfigLike = Union[ConfigCheck, Config, Dict[str, Any]]
 
 
 @dataclass
@@ -35,46 +41,50 @@ class ComponentSpec:
     default_score_weights: Dict[str, Optional[float]] = field(default_factory=dict)
 
 
-def resolve_components(config: Config, names: Optional[Iterable[str]] = None) -> List[ComponentSpec]:
+def resolve_components(config: ConfigLike, names: Optional[Iterable[str]] = None) -> List[ComponentSpec]:
     """A spec for each component of `names` (default: [nlp] pipeline, in order)."""
-    load_registrations()
-    interpolated = _interpolated(config)
-    components = interpolated.get("components", {})
+    values, filled, checked = _values(config)
+    components = values.get("components", {})
     if names is None:
-        names = interpolated.get("nlp", {}).get("pipeline", [])
+        names = values.get("nlp", {}).get("pipeline", [])
     specs = []
     for name in names:
         if name not in components:
             raise ConfigError(f"'{name}' has no [components.{name}] block "
                               f"(components: {', '.join(components) or 'none'})", key="nlp.pipeline")
-        raw = config.get("components", {}).get(name, components[name])
-        specs.append(resolve_component_block(name, components[name], raw=raw))
+        if not checked:
+            _check({name: components[name]}, "components")
+        raw = filled.get("components", {}).get(name, components[name])
+        specs.append(_component_spec(name, components[name], raw))
     return specs
 
 
-def resolve_component_block(name: str, block: Dict[str, Any], *, raw: Optional[Dict[str, Any]] = None
-                            ) -> ComponentSpec:
-    """Fill, validate and resolve one (interpolated) [components.NAME] block."""
+def resolve_component_block(name: str, block: Dict[str, Any]) -> ComponentSpec:
+    """One component from its block, e.g. {"factory": "ner", "model": {...}} for
+    Pipeline.add_pipe: filled with the factory's defaults, validated and built."""
     load_registrations()
     path = f"components.{name}"
-    if "factory" not in block:
-        if "source" in block:
-            return ComponentSpec(name, None, None, dict(block), dict(raw or block), source=block["source"])
+    if "factory" not in block and "source" not in block:
         raise ConfigError('a component needs factory = "name" (or source = "pipeline")', key=path)
+    if "factory" in block:
+        get_factory_meta(block["factory"], key=f"{path}.factory")
+        # a plain dict is taken as it is: no variables to replace in a block given in code
+        block = registry.fill({"block": fill_component_block(block)}, validate=False)["block"]
+    _check({name: block}, "components")
+    return _component_spec(name, block, block)
+
+
+def _component_spec(name: str, block: Dict[str, Any], raw: Dict[str, Any]) -> ComponentSpec:
+    if "factory" not in block:
+        return ComponentSpec(name, None, None, dict(block), dict(raw), source=block.get("source"))
+    path = f"components.{name}"
     meta = get_factory_meta(block["factory"], key=f"{path}.factory")
-    filled = registry.fill({"block": fill_component_block(block, path)}, validate=False)["block"]
-    problems: List[ConfigProblem] = []
-    check_factory_settings(meta, filled, path, problems)
-    for key, value in filled.items():
-        walk_blocks(value, f"{path}.{key}", problems)
-    raise_problems(problems)
-    settings = {k: v for k, v in filled.items() if k != "factory"}
-    resolved = _resolve({"settings": settings}, path)["settings"]
-    return ComponentSpec(name, meta.name, meta.func, resolved, dict(raw if raw is not None else filled), meta=meta,
+    settings = {key: resolve_blocks(value, f"{path}.{key}") for key, value in block.items() if key != "factory"}
+    return ComponentSpec(name, meta.name, meta.func, settings, dict(raw), meta=meta,
                          default_score_weights=dict(meta.default_score_weights))
 
 
-def resolve_section(config: Config, section: str) -> Dict[str, Any]:
+def resolve_section(config: ConfigLike, section: str) -> Dict[str, Any]:
     """A top-level section (or any dotted path to a section) with its registered
     blocks resolved, e.g. resolve_section(config, "training")["optimizer"]."""
     value = resolve_path(config, section)
@@ -83,16 +93,64 @@ def resolve_section(config: Config, section: str) -> Dict[str, Any]:
     return value
 
 
-def resolve_path(config: Config, dotted: str) -> Any:
+def resolve_path(config: ConfigLike, dotted: str) -> Any:
     """The object at a dotted path, resolved: "corpora.train" gives the reader the
     [corpora.train] block builds; "training" the whole resolved section."""
-    load_registrations()
-    interpolated = _interpolated(config)
-    node: Any = interpolated
+    values, _, checked = _values(config)
+    node: Any = values
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
             raise ConfigError(f"the config has no [{dotted}]", key=dotted)
         node = node[part]
+    if not checked:
+        _check(node, dotted)
+    return resolve_blocks(node, dotted)
+
+
+def resolve_blocks(node: Any, key: str) -> Any:
+    """`node` with each registered block replaced by what its function returns
+    (innermost blocks first); `key` is node's dotted path, for errors."""
+    if not isinstance(node, dict):
+        return node
+    if not registry.is_promise(node):
+        return {name: resolve_blocks(value, f"{key}.{name}") for name, value in node.items()}
+    [reg_key] = [name for name in node if str(name).startswith("@")]
+    func = registry.find(reg_key[1:], node[reg_key], key=key)
+    args: List[Any] = []
+    kwargs: Dict[str, Any] = {}
+    for name, value in node.items():
+        if name == reg_key:
+            continue
+        value = resolve_blocks(value, f"{key}.{name}")
+        if name == ARGS_FIELD:  # [block.*.name] sections: positional arguments
+            args = list(value.values()) if isinstance(value, dict) else list(value)
+        else:
+            kwargs[name] = value
+    try:
+        return func(*args, **kwargs)
+    except UserError:
+        raise
+    except Exception as e:
+        error = user_code_error(e, key)
+        if error is not None:
+            raise error from e
+        raise
+
+
+def _values(config: ConfigLike) -> Tuple[Dict[str, Any], Dict[str, Any], bool]:
+    """(interpolated values, config as written, whether it was checked already)."""
+    load_registrations()
+    if isinstance(config, ConfigCheck):
+        config.valid()
+        assert config.values is not None  # a valid check has its values
+        return config.values, config.filled, True
+    if isinstance(config, Config) and not config.is_interpolated:
+        return interpolate_config(config), config, False
+    return config, config, False
+
+
+def _check(node: Any, dotted: str) -> None:
+    """Validate the part of a config that is about to be built."""
     problems: List[ConfigProblem] = []
     if dotted in SECTIONS:
         check_section(dotted, node, problems)
@@ -103,25 +161,6 @@ def resolve_path(config: Config, dotted: str) -> Any:
     else:
         walk_blocks(node, dotted, problems)
     raise_problems(problems)
-    return _resolve({"value": node}, dotted)["value"]
-
-
-def _interpolated(config: Config) -> Config:
-    if isinstance(config, Config) and config.is_interpolated:
-        return config
-    return interpolate_config(Config(config, is_interpolated=False))
-
-
-def _resolve(config: Dict[str, Any], key: str) -> Dict[str, Any]:
-    try:
-        return registry.resolve(config, validate=False)
-    except UserError:
-        raise
-    except Exception as e:
-        error = user_code_error(e, key)
-        if error is not None:
-            raise error from e
-        raise
 
 
 def user_code_error(e: BaseException, key: Optional[str] = None) -> Optional[ConfigError]:

@@ -86,3 +86,7 @@ SECTIONS: Dict[str, Any] = {
     "pretraining": (PRETRAINING, False, False),
     "system": (SYSTEM, True, False),
 }
+
+# The top-level sections training reads. Others may be added (e.g. for variables);
+# one named like these is taken for a misspelling of it.
+TOP_LEVEL_SECTIONS = ("paths", "system", "nlp", "components", "corpora", "training", "pretraining", "initialize")

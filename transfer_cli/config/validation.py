@@ -1,7 +1,8 @@
 """Validation of a whole config, collecting every problem with its full key path:
 unknown registries, functions and factories (with the closest names), missing,
 unexpected and mistyped arguments of registered functions and factories,
-section settings, and references between sections (pipeline names, corpora)."""
+section settings, misspelled section names, and references between sections
+(pipeline names, corpora)."""
 import inspect
 import json
 import re
@@ -9,13 +10,14 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from confection import Config
+from confection import VARIABLE_RE, Config
 from confection.validation import validate_type
 
 from ..errors import ConfigError
 from .factories import FactoryMeta, get_factory_meta, has_factory, unknown_factory_message
-from .registry import lookup_problem, registry, suggest
-from .schemas import SECTIONS, FunctionBlock
+from .interpolation import dotted_keys, interpolate_config
+from .registry import close_matches, lookup_problem, registry, suggest
+from .schemas import SECTIONS, TOP_LEVEL_SECTIONS, FunctionBlock
 from .source import ConfigSource
 
 ARGS_FIELD = "*"  # confection's key for positional arguments ([block.*.name])
@@ -47,8 +49,6 @@ class ConfigValidationFailed(ConfigError):
 
 def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
     """Every problem in an (interpolated or not) config; [] when it is valid."""
-    from .interpolation import interpolate_config
-
     if isinstance(config, Config) and not config.is_interpolated:
         try:
             config = interpolate_config(config)
@@ -63,6 +63,7 @@ def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
         elif name == "corpora":
             check_corpora(value, problems)
         else:
+            check_extra_section(name, problems)
             walk_blocks(value, name, problems)
     for name, (_, _, required) in SECTIONS.items():
         if required and name not in config:
@@ -330,8 +331,6 @@ def _check_dotted_reference(config: Dict[str, Any], target: Any, key: str, probl
     node: Any = config
     for part in target.split("."):
         if not isinstance(node, dict) or part not in node:
-            from .interpolation import dotted_keys
-
             hint = suggest(target, dotted_keys(config), n=1)
             problems.append(ConfigProblem(key, f"'{target}' is not a section of this config"
                                           + (f"; did you mean {hint}?" if hint else "")))
@@ -339,6 +338,49 @@ def _check_dotted_reference(config: Dict[str, Any], target: Any, key: str, probl
         node = node[part]
     if not (isinstance(node, dict) and registry.is_promise(node)):
         problems.append(ConfigProblem(key, f"[{target}] must name a registered reader (@readers = ...)"))
+
+
+def check_extra_section(name: str, problems: List[ConfigProblem]) -> None:
+    """A top-level section training does not read is fine (configs keep values
+    for variables in them), unless its name is close to one it reads: then it is
+    most likely a misspelling whose settings would silently be ignored."""
+    likely = _likely_section(name)
+    if likely:
+        problems.append(ConfigProblem(str(name), f"unknown section [{name}]; did you mean [{likely}]?"))
+
+
+def _likely_section(name: Any) -> Optional[str]:
+    if name in TOP_LEVEL_SECTIONS:
+        return None
+    matches = close_matches(str(name), list(TOP_LEVEL_SECTIONS), n=1)
+    return matches[0] if matches else None
+
+
+def unreferenced_sections(config: Dict[str, Any]) -> List[str]:
+    """Top-level sections that training does not read and that no variable or
+    corpus setting refers to: most likely left over, or a mistake."""
+    extra = [name for name in config if name not in TOP_LEVEL_SECTIONS and _likely_section(name) is None]
+    if not extra:
+        return []
+    used = set()
+    for top, section in config.items():
+        stack: List[Any] = [section]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, (list, tuple)):
+                stack.extend(node)
+            elif isinstance(node, str):
+                for match in VARIABLE_RE.finditer(node):
+                    name = match.group(0)[2:-1].replace(":", ".").split(".")[0]
+                    if name != top:  # a section using its own values does not make it used
+                        used.add(name)
+    for section, key in (("training", "train_corpus"), ("training", "dev_corpus"), ("pretraining", "corpus")):
+        target = config.get(section, {}).get(key) if isinstance(config.get(section), dict) else None
+        if isinstance(target, str):
+            used.add(target.split(".")[0])
+    return [name for name in extra if name not in used]
 
 
 def raise_problems(problems: Sequence[ConfigProblem], source: Optional[ConfigSource] = None) -> None:

@@ -6,7 +6,9 @@ from typing import Any, Callable, Dict, Optional, Union
 
 from confection import Config
 
+from ..config.filling import ConfigCheck, check_config
 from ..config.registry import registry
+from ..config.resolving import resolve_component_block, resolve_components, resolve_section
 from ..errors import ConfigError, PathError
 from ..lang import create_tokenizer, get_lang_class
 from ..lang.tokenizer import Tokenizer
@@ -35,36 +37,33 @@ def tokenizer_factory() -> Callable[[Pipeline], Tokenizer]:
 
 def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):
     """(component, filled config block) from a factory name and settings over its defaults."""
-    from ..config.resolving import resolve_component_block
-
     block = {"factory": factory_name, **copy.deepcopy(settings or {})}
     spec = resolve_component_block(name, block)
     component = spec.func(nlp, name, **spec.settings)
     return component, spec.config
 
 
-def pipeline_from_config(config: Config, *, fill: bool = True) -> Pipeline:
+def pipeline_from_config(config: Union[Config, ConfigCheck]) -> Pipeline:
     """Build (not initialize) the pipeline a config describes: tokenizer, vocab and
-    every component of [nlp] pipeline, in order."""
-    from ..config.filling import fill_config
-    from ..config.resolving import resolve_components, resolve_path
-
-    filled = fill_config(config) if fill else config
-    nlp_section = resolve_path(filled, "nlp")
-    nlp = blank(nlp_section.get("lang") or "en")
-    make_tokenizer = nlp_section.get("tokenizer")
+    every component of [nlp] pipeline, in order. A loaded config is filled and
+    checked here; a ConfigCheck (check_config's result) is used as it is."""
+    checked = config if isinstance(config, ConfigCheck) else check_config(config).valid()
+    nlp_section = resolve_section(checked, "nlp")
+    nlp = blank(nlp_section["lang"])
+    make_tokenizer = nlp_section["tokenizer"]
     if callable(make_tokenizer):
         nlp.tokenizer = make_tokenizer(nlp)
-    nlp.batch_size = int(nlp_section.get("batch_size") or 1000)
-    nlp.base_config = filled
-    for spec in resolve_components(filled):
+    if nlp_section["batch_size"] is not None:
+        nlp.batch_size = nlp_section["batch_size"]
+    nlp.base_config = checked.filled
+    for spec in resolve_components(checked):
         if spec.source is not None:
             raise ConfigError("components with source = \"...\" (copied from a trained pipeline) are not "
                               "supported yet: train the component here or copy its block",
                               key=f"components.{spec.name}.source")
         component = spec.func(nlp, spec.name, **spec.settings)
         nlp.add_component(spec.name, component, factory_name=spec.factory, config_block=spec.config)
-    for name in nlp_section.get("disabled") or []:
+    for name in nlp_section["disabled"]:
         if not nlp.has_pipe(name):
             raise ConfigError(f"'{name}' is disabled but not in the pipeline", key="nlp.disabled")
         nlp.disable_pipe(name)
@@ -82,6 +81,6 @@ def load(path: Union[str, Path]) -> Pipeline:
     if not (path / "config.cfg").exists():
         raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
     config = load_config(path / "config.cfg")
-    # a pipeline saved from blank() + add_pipe has a partial config: fill it (a no-op for trained ones)
-    nlp = pipeline_from_config(config, fill=True)
+    # a pipeline saved from blank() + add_pipe has a partial config: filled here (a no-op for trained ones)
+    nlp = pipeline_from_config(config)
     return nlp.from_disk(path)

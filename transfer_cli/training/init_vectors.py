@@ -21,7 +21,6 @@ import numpy
 import srsly
 from confection import Config
 
-from ..config.filling import fill_config
 from ..errors import DataError, PathError, UserError
 from ..fileio import replace_dir
 from ..pipeline.build import pipeline_from_config
@@ -196,7 +195,7 @@ def _prune(npy_path: Path, n_rows: int, n_keep: int, progress: Progress) -> Tupl
 def _write_pipeline(lang: str, table: Vectors, words_path: Optional[Path], path: Path) -> None:
     """A blank pipeline of `lang` (a complete config, so `transfer_cli.load` reads it)
     whose vocab holds the table and, in strings.json, its words."""
-    nlp = pipeline_from_config(fill_config(Config({"nlp": {"lang": lang, "pipeline": []}})), fill=False)
+    nlp = pipeline_from_config(Config({"nlp": {"lang": lang, "pipeline": []}}))
     nlp.vocab.vectors = table
     nlp.meta["vectors"] = table.info()
     nlp.to_disk(path)

@@ -4,7 +4,7 @@ Library code: progress and results go to the `log_step` callback, never to stdou
 import json
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -16,16 +16,18 @@ from ..scoring import weighted_score
 
 @dataclass
 class TrainingSettings:
-    dropout: float = 0.1
-    accumulate_gradient: int = 1
-    patience: int = 1600
-    max_epochs: int = 0
-    max_steps: int = 20000
-    eval_frequency: int = 200
-    frozen_components: List[str] = field(default_factory=list)
-    annotating_components: List[str] = field(default_factory=list)
-    score_weights: Dict[str, Optional[float]] = field(default_factory=dict)
-    before_update: Optional[Callable[[Any, Dict[str, Any]], None]] = None
+    """The [training] settings the loop reads. No defaults here: they are
+    config/default_config.cfg's, filled into every config."""
+    dropout: float
+    accumulate_gradient: int
+    patience: int
+    max_epochs: int
+    max_steps: int
+    eval_frequency: int
+    frozen_components: List[str]
+    annotating_components: List[str]
+    score_weights: Dict[str, Optional[float]]
+    before_update: Optional[Callable[[Any, Dict[str, Any]], None]]
 
 
 @dataclass
@@ -52,8 +54,9 @@ def subdivide(batch: List, n: int) -> List[List]:
 
 
 def epoch_batches(train_corpus: Callable[[Any], Iterable], nlp, batcher: Callable, max_epochs: int,
-                  seed: int) -> Iterator[Tuple[int, List]]:
-    """(epoch, batch) pairs; each epoch re-reads and shuffles the corpus (max_epochs 0: forever)."""
+                  seed: Optional[int]) -> Iterator[Tuple[int, List]]:
+    """(epoch, batch) pairs; each epoch re-reads and shuffles the corpus (max_epochs 0: forever;
+    seed null: a different order each run)."""
     rng = random.Random(seed)
     epoch = 0
     while max_epochs <= 0 or epoch < max_epochs:
@@ -69,7 +72,7 @@ def epoch_batches(train_corpus: Callable[[Any], Iterable], nlp, batcher: Callabl
 
 def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable],
                dev_corpus: Callable[[Any], Iterable], batcher: Callable, settings: TrainingSettings, *,
-               seed: int = 0, on_step: Optional[Callable[[StepInfo], None]] = None,
+               seed: Optional[int], on_step: Optional[Callable[[StepInfo], None]] = None,
                on_best: Optional[Callable[[StepInfo], None]] = None) -> Optional[StepInfo]:
     """Train until a stop condition; returns the best evaluation's StepInfo.
     KeyboardInterrupt propagates to the caller, which saves model-last."""

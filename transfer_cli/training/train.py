@@ -1,6 +1,7 @@
 """Training a pipeline from a config into an output directory: model-best (saved at
 each new best evaluation), model-last (at the end, or on Ctrl-C) and
 training_log.jsonl (one line per evaluation)."""
+import dataclasses
 import sys
 from pathlib import Path
 from typing import IO, Any, Dict, Optional
@@ -14,18 +15,10 @@ LOG_NAME = "training_log.jsonl"
 
 
 def settings_from(training: Dict[str, Any]) -> TrainingSettings:
-    return TrainingSettings(
-        dropout=float(training.get("dropout", 0.1)),
-        accumulate_gradient=int(training.get("accumulate_gradient", 1)),
-        patience=int(training.get("patience", 0)),
-        max_epochs=int(training.get("max_epochs", 0)),
-        max_steps=int(training.get("max_steps", 0)),
-        eval_frequency=int(training.get("eval_frequency", 200)),
-        frozen_components=list(training.get("frozen_components") or []),
-        annotating_components=list(training.get("annotating_components") or []),
-        score_weights=dict(training.get("score_weights") or {}),
-        before_update=training.get("before_update"),
-    )
+    """The loop's settings from the resolved [training] section. Every key is
+    there: check_config filled them from default_config.cfg, the one place
+    their defaults are written."""
+    return TrainingSettings(**{f.name: training[f.name] for f in dataclasses.fields(TrainingSettings)})
 
 
 def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: int = -1,
@@ -51,7 +44,7 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: I
     log_step, finalize = training["logger"](nlp, stdout, stderr, score_weights=settings.score_weights,
                                             eval_frequency=settings.eval_frequency,
                                             max_steps=settings.max_steps, quiet=quiet)
-    before_to_disk = training.get("before_to_disk")
+    before_to_disk = training["before_to_disk"]
     last_info: Dict[str, Optional[StepInfo]] = {"step": None, "best": None}
 
     def save(name: str, info: Optional[StepInfo]) -> None:
@@ -75,7 +68,7 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: I
     interrupted = False
     try:
         best = train_loop(nlp, setup.optimizer, setup.train_corpus, setup.dev_corpus, training["batcher"],
-                          settings, seed=int(training.get("seed") or 0), on_step=on_step, on_best=on_best)
+                          settings, seed=training["seed"], on_step=on_step, on_best=on_best)
     except KeyboardInterrupt:
         interrupted = True
         best = last_info["best"]
