@@ -1,6 +1,17 @@
 """transfer-cli: transfer learning for NLP pipelines."""
+from typing import Any
+
 from .about import __version__
-from .config.registry import registry
+
+
+def __getattr__(name: str) -> Any:
+    # `transfer_cli.registry` loads thinc (and with it torch): only when asked for, so that
+    # `transfer-cli --help` and the light commands start fast.
+    if name == "registry":
+        from .config.registry import registry
+
+        return registry
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def blank(lang: str = "en"):

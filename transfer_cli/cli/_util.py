@@ -3,15 +3,17 @@ and the one error printer (exit 1 for user errors, no traceback unless --verbose
 import functools
 import importlib.util
 import json
+import os
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import typer
 from wasabi import msg
 
-from ..errors import UserError
+from ..errors import DataWarning, UserError
 
 COMMAND_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -88,10 +90,6 @@ def handle_errors(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        import warnings
-
-        from ..errors import DataWarning
-
         def show_warning(message, category, filename, lineno, file=None, line=None):
             if issubclass(category, DataWarning):
                 msg.warn(str(message))
@@ -105,8 +103,7 @@ def handle_errors(func: Callable) -> Callable:
         except UserError as e:
             if is_verbose():
                 traceback.print_exc()
-            for line in str(e).splitlines() or [str(e)]:  # several config problems: one line each
-                msg.fail(line)
+            print_error(str(e))
             raise typer.Exit(1)
         except KeyboardInterrupt:
             msg.warn("Interrupted")
@@ -117,9 +114,15 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def is_verbose() -> bool:
-    import os
+def print_error(message: str) -> None:
+    """A user error on stderr: one line per line of the message (several config problems
+    are one line each), never wrapped, so the line names the file, line or key whole.
+    Red on a terminal; plain text when piped (click drops the colour)."""
+    for line in message.splitlines() or [message]:
+        typer.echo(typer.style(f"✘ {line}", fg="red"), err=True)
 
+
+def is_verbose() -> bool:
     return "--verbose" in sys.argv or os.environ.get("TRANSFER_CLI_VERBOSE") == "1"
 
 

@@ -11,7 +11,6 @@ from ..errors import DataError, PathError, UserError
 from ..tokens.doc import Doc
 from ..tokens.docbin import DocBin
 from ..tokens.vocab import Vocab
-from ..training.readers import CONVERTERS, DocReader, input_files, resolve_converter
 from ._util import app, handle_errors
 
 MAX_WARNINGS_SHOWN = 5
@@ -23,7 +22,7 @@ def convert(
     input_path: Path = typer.Argument(..., help="Input file, or a directory of input files."),
     output_dir: Path = typer.Argument(..., help="Directory for the .spacy files (created if missing)."),
     converter: str = typer.Option("auto", "--converter", "-c",
-                                  help=f"Input format: {', '.join(CONVERTERS)} (auto: from extension/content)."),
+                                  help="Input format: auto, conllu, iob, jsonl or spacy (auto: from extension/content)."),
     n_sents: int = typer.Option(1, "--n-sents", "-n",
                                 help="Sentences per doc for CoNLL-U and IOB input (0: no limit)."),
     lang: str = typer.Option("en", "--lang", "-l", help="Language of the tokenizer for raw-text JSONL."),
@@ -47,6 +46,8 @@ def convert(
 def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", n_sents: int = 1,
                 lang: str = "en") -> List[Tuple[Path, Dict, List[str]]]:
     """Convert every input file; all outputs appear together at the end, or none on error."""
+    from ..training.readers import DocReader, input_files, resolve_converter  # the engine loads thinc: not for --help
+
     converter = resolve_converter(converter)
     if n_sents < 0:
         raise UserError(f"-n must be 0 (no limit) or more, not {n_sents}")

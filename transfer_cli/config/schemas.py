@@ -1,7 +1,7 @@
 """What the top-level sections may contain, with the types spaCy 3 gives them.
 A value is a type annotation, or FUNCTION / OPTIONAL_FUNCTION for settings that
 must be a block naming a registered function (`@optimizers = "Adam.v1"`)."""
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 
 class FunctionBlock:
@@ -10,6 +10,15 @@ class FunctionBlock:
 
     def __repr__(self) -> str:
         return "a registered function block" + (" or null" if self.optional else "")
+
+
+class ValueCheck:
+    """Metadata for `Annotated[T, ValueCheck(check)]` on an argument of a registered
+    function: validation runs check(value) once the value has type T, and reports the
+    message it returns (None: fine) under the argument's key."""
+
+    def __init__(self, check: Callable[[Any], Optional[str]]) -> None:
+        self.check = check
 
 
 FUNCTION = FunctionBlock(optional=False)

@@ -17,7 +17,7 @@ from ..errors import ConfigError
 from .factories import FactoryMeta, get_factory_meta, has_factory, unknown_factory_message
 from .interpolation import dotted_keys, interpolate_config
 from .registry import close_matches, lookup_problem, registry, suggest
-from .schemas import SECTIONS, TOP_LEVEL_SECTIONS, FunctionBlock
+from .schemas import SECTIONS, TOP_LEVEL_SECTIONS, FunctionBlock, ValueCheck
 from .source import ConfigSource
 
 ARGS_FIELD = "*"  # confection's key for positional arguments ([block.*.name])
@@ -112,6 +112,7 @@ def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
     except (TypeError, ValueError):
         return
     hints = _type_hints(func)
+    value_checks = _value_checks(func)
     params = {name: p for name, p in signature.parameters.items() if name not in skip}
     takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
     takes_args = any(p.kind == p.VAR_POSITIONAL for p in params.values())
@@ -125,7 +126,7 @@ def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
                 problems.append(ConfigProblem(key, f"missing required argument of {what}"
                                                    + _expected_suffix(annotation)))
             continue
-        error = check_value(args[name], annotation)
+        error = check_value(args[name], annotation) or _check_with(value_checks.get(name, ()), args[name])
         if error:
             problems.append(ConfigProblem(key, error))
     for name in args:
@@ -181,14 +182,39 @@ def _coerce(value: Any, annotation: Any) -> Any:
     return value
 
 
-def _type_hints(func: Callable) -> Dict[str, Any]:
-    target = func
+def _hint_target(func: Callable) -> Any:
+    """What carries the annotations of a registered callable: the function, a class's
+    __init__ or a callable object's __call__."""
     if not (inspect.isfunction(func) or inspect.ismethod(func)) and hasattr(func, "__call__"):
-        target = getattr(func, "__init__", func) if inspect.isclass(func) else func.__call__
+        return getattr(func, "__init__", func) if inspect.isclass(func) else func.__call__
+    return func
+
+
+def _type_hints(func: Callable) -> Dict[str, Any]:
     try:
-        return typing.get_type_hints(target)
+        return typing.get_type_hints(_hint_target(func))
     except Exception:
         return {}
+
+
+def _value_checks(func: Callable) -> Dict[str, List[ValueCheck]]:
+    """The ValueChecks in the `Annotated[...]` hints of func's arguments."""
+    try:
+        hints = typing.get_type_hints(_hint_target(func), include_extras=True)
+    except Exception:
+        return {}
+    return {name: [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, ValueCheck)]
+            for name, hint in hints.items() if getattr(hint, "__metadata__", None)}
+
+
+def _check_with(checks: Sequence[ValueCheck], value: Any) -> Optional[str]:
+    if _contains_promise(value):
+        return None
+    for value_check in checks:
+        problem = value_check.check(value)
+        if problem:
+            return problem
+    return None
 
 
 def _expected_suffix(annotation: Any) -> str:

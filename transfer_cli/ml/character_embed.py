@@ -10,7 +10,7 @@ from thinc.types import Floats2d
 from ..config.registry import registry
 from ..errors import ConfigError
 from .embeddings import HashEmbed, _embed_mixer, static_vectors_layer
-from .featurize import FeatureExtractor, attr_ids, utf8_array
+from .featurize import AttrNameArg, FeatureExtractor, attr_ids, utf8_array
 
 N_BYTE_VALUES = 256
 
@@ -66,7 +66,7 @@ def CharacterEmbed(width: int, rows: int, nM: int, nC: int, include_static_vecto
 
 @registry.architectures("spacy.CharacterEmbed.v1")
 def CharacterEmbed_v1(width: int, rows: int, nM: int, nC: int, include_static_vectors: Optional[bool] = None,
-                      feature: Union[int, str] = "LOWER", also_use_static_vectors: Optional[bool] = None
+                      feature: AttrNameArg = "LOWER", also_use_static_vectors: Optional[bool] = None
                       ) -> Model[List[Any], List[Floats2d]]:
     """spacy.CharacterEmbed.v1: as v2; the static-vectors flag may also be spelled
     also_use_static_vectors (spaCy 3.0's name)."""
@@ -81,5 +81,5 @@ def CharacterEmbed_v1(width: int, rows: int, nM: int, nC: int, include_static_ve
 
 @registry.architectures("spacy.CharacterEmbed.v2")
 def CharacterEmbed_v2(width: int, rows: int, nM: int, nC: int, include_static_vectors: bool,
-                      feature: Union[int, str] = "LOWER") -> Model[List[Any], List[Floats2d]]:
+                      feature: AttrNameArg = "LOWER") -> Model[List[Any], List[Floats2d]]:
     return CharacterEmbed(width, rows, nM, nC, include_static_vectors, feature)

@@ -18,7 +18,7 @@ from thinc.util import get_array_module, partial
 
 from ..config.registry import registry
 from ..errors import ConfigError
-from .featurize import AttrName, FeatureExtractor, attr_ids, split_by_lengths
+from .featurize import AttrName, AttrNamesArg, FeatureExtractor, OptionalAttrNamesArg, attr_ids, split_by_lengths
 from .layers import LayerNorm, Maxout
 
 STATIC_VECTORS_NAME = "spacy.StaticVectors.v2"
@@ -236,7 +236,7 @@ def _concat_rows(ops, arrays: List[Floats2d], width: int, dtype) -> Floats2d:
 
 # -- spacy.MultiHashEmbed.v1: both historical signatures ------------------------------------------
 @registry.architectures("spacy.MultiHashEmbed.v1")
-def MultiHashEmbed_v1(width: int, attrs: Optional[List[Union[str, int]]] = None,
+def MultiHashEmbed_v1(width: int, attrs: OptionalAttrNamesArg = None,
                       rows: Optional[Union[int, List[int]]] = None, include_static_vectors: Optional[bool] = None,
                       also_embed_subwords: Optional[bool] = None, also_use_static_vectors: Optional[bool] = None
                       ) -> Model[List[Any], List[Floats2d]]:
@@ -280,6 +280,6 @@ def MultiHashEmbed_v1(width: int, attrs: Optional[List[Union[str, int]]] = None,
 
 
 @registry.architectures("spacy.MultiHashEmbed.v2")
-def MultiHashEmbed_v2(width: int, attrs: List[Union[str, int]], rows: List[int],
+def MultiHashEmbed_v2(width: int, attrs: AttrNamesArg, rows: List[int],
                       include_static_vectors: bool) -> Model[List[Any], List[Floats2d]]:
     return MultiHashEmbed(width, attrs, rows, include_static_vectors, name="spacy.MultiHashEmbed.v2")

@@ -5,7 +5,7 @@ features of a whole batch are one concatenation of those matrices followed by on
 column selection; the per-doc lengths are kept so outputs can be split again. Spans
 (anything with `.doc`, `.start`, `.end`) are accepted wherever a Doc is.
 """
-from typing import List, Sequence, Tuple, Union
+from typing import Annotated, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from thinc.api import Model
@@ -13,20 +13,40 @@ from thinc.types import Ragged
 from thinc.util import to_numpy
 
 from ..config.registry import registry
+from ..config.schemas import ValueCheck
 from ..errors import ConfigError
 from ..tokens import attrs as A
-from ..tokens.doc import COL
+from ..tokens.doc import attribute_array
 
 AttrName = Union[str, int]
 
 
+def _attr_list_problem(value: object) -> Optional[str]:
+    if not isinstance(value, (list, tuple)):
+        return None  # the type check reports it
+    for item in value:
+        problem = A.attr_problem(item)
+        if problem:
+            return problem
+    return None
+
+
+# Argument types of registered architectures that name token attributes: config
+# validation reports an unknown name under the argument's key, with the closest name.
+AttrNameArg = Annotated[AttrName, ValueCheck(A.attr_problem)]
+AttrNamesArg = Annotated[List[AttrName], ValueCheck(_attr_list_problem)]
+OptionalAttrNamesArg = Annotated[Optional[List[AttrName]], ValueCheck(_attr_list_problem)]
+
+
 def attr_ids(attrs: Sequence[AttrName], *, owner: str = "") -> List[int]:
     """Attribute names or IDs → IDs, with a ConfigError naming the bad one."""
+    if isinstance(attrs, (str, int)) or not isinstance(attrs, (list, tuple)):
+        raise ConfigError(f"{owner + ': ' if owner else ''}attrs must be a list of attribute names, "
+                          f"e.g. [\"NORM\", \"PREFIX\"], not {attrs!r}")
     try:
         return A.intify_attrs(attrs)
-    except (KeyError, AttributeError) as err:
-        where = f"{owner}: " if owner else ""
-        raise ConfigError(f"{where}{err.args[0] if err.args else err}") from None
+    except ConfigError as err:
+        raise ConfigError(f"{owner + ': ' if owner else ''}{err.bare_message}") from None
 
 
 def doc_lengths(docs: Sequence) -> numpy.ndarray:
@@ -48,29 +68,27 @@ def _matrix(doc) -> numpy.ndarray:
     return doc.doc.cols[doc.start:doc.end]
 
 
+def _words(doc) -> List[str]:
+    return doc.words if hasattr(doc, "cols") else doc.doc.words[doc.start:doc.end]
+
+
 def extract_keys(docs: Sequence, attrs: Sequence[int]) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """(keys, lengths): uint64 (n_tokens, len(attrs)) for the whole batch, int32 (n_docs,).
 
-    Attributes stored as Doc columns (ORTH, NORM, LOWER, PREFIX, SUFFIX, SHAPE, ...)
-    are taken by one concatenate + one column take; derived ones (flags, LENGTH)
-    fall back to each doc's `to_array`."""
+    One concatenation of the docs' attribute matrices, then one column take (or, for
+    derived attributes such as the IS_*/LIKE_* flags, ID and LENGTH, one array
+    operation per attribute over the whole batch) — the values Doc.to_array gives."""
     lengths = doc_lengths(docs)
     n_attrs = len(attrs)
     if not len(docs) or not lengths.sum():
         return numpy.zeros((0, n_attrs), dtype="uint64"), lengths
-    if all(a in COL for a in attrs):
-        columns = [COL[a] for a in attrs]
-        matrices = [_matrix(doc) for doc in docs]
-        if len(matrices) == 1:
-            return matrices[0][:, columns], lengths
-        return numpy.concatenate(matrices, axis=0)[:, columns], lengths
-    arrays = []
-    for doc in docs:
-        if hasattr(doc, "cols"):
-            arrays.append(doc.to_array(list(attrs)))
-        else:
-            arrays.append(doc.doc.to_array(list(attrs))[doc.start:doc.end])
-    return numpy.concatenate(arrays, axis=0).reshape((-1, n_attrs)), lengths
+    matrices = [_matrix(doc) for doc in docs]
+    batch = matrices[0] if len(matrices) == 1 else numpy.concatenate(matrices, axis=0)
+
+    def word_lengths() -> numpy.ndarray:
+        return numpy.fromiter((len(w) for doc in docs for w in _words(doc)), dtype="uint64", count=batch.shape[0])
+
+    return attribute_array(batch, attrs, word_lengths), lengths
 
 
 def _word_bytes(docs: Sequence) -> Tuple[numpy.ndarray, numpy.ndarray]:
@@ -78,10 +96,7 @@ def _word_bytes(docs: Sequence) -> Tuple[numpy.ndarray, numpy.ndarray]:
     of each word, from one encode of the joined text (no per-word encoding)."""
     words: List[str] = []
     for doc in docs:
-        if hasattr(doc, "cols"):
-            words.extend(doc.words)
-        else:
-            words.extend(doc.doc.words[doc.start:doc.end])
+        words.extend(_words(doc))
     joined = "".join(words)
     data = numpy.frombuffer(joined.encode("utf8", "surrogatepass"), dtype="uint8")
     char_lengths = numpy.fromiter(map(len, words), dtype="int64", count=len(words))
@@ -119,12 +134,13 @@ def utf8_array(docs: Sequence, nr_char: int) -> numpy.ndarray:
 
 
 @registry.layers("spacy.FeatureExtractor.v1")
-def FeatureExtractor(attrs: Sequence[AttrName]) -> Model[List, Ragged]:
-    """Model[List[Doc], Ragged]: the batch's attribute hashes, uint64 (n_tokens, k),
-    with the doc lengths. Both stay host (numpy) arrays whatever the ops: they come
-    from the Docs, and the embedding layers dedupe keys on the host before moving
-    the few distinct ones to the device. No parameters, no gradient."""
-    ids = attr_ids(attrs, owner="FeatureExtractor")
+def FeatureExtractor(columns: AttrNamesArg) -> Model[List, Ragged]:
+    """spacy.FeatureExtractor.v1, Model[List[Doc], Ragged]: the batch's values of the
+    attributes `columns` (names or IDs), uint64 (n_tokens, k), with the doc lengths.
+    Both stay host (numpy) arrays whatever the ops: they come from the Docs, and the
+    embedding layers dedupe keys on the host before moving the few distinct ones to
+    the device. No parameters, no gradient."""
+    ids = attr_ids(columns, owner="spacy.FeatureExtractor.v1")
     return Model("extract_features", _extract_forward, attrs={"columns": ids})
 
 

@@ -21,6 +21,7 @@ from thinc.util import partial
 from ..config.registry import registry
 from ..errors import ConfigError, PipelineError
 from ..tokens import attrs as A
+from .featurize import AttrNameArg, attr_ids
 
 NAME = "static_vectors"
 
@@ -45,10 +46,10 @@ class SummableRagged(Ragged):
 
 @registry.layers("spacy.StaticVectors.v2")
 def StaticVectors(nO: Optional[int] = None, nM: Optional[int] = None, *, dropout: Optional[float] = None,
-                  init_W: Callable = glorot_uniform_init, key_attr: str = "ORTH") -> Model[List[Any], Ragged]:
+                  init_W: Callable = glorot_uniform_init, key_attr: AttrNameArg = "ORTH") -> Model[List[Any], Ragged]:
     """nO: output width; nM: the vectors' width (read from the table at initialization);
     dropout: rate of a mask over the nO output dimensions, shared by the batch."""
-    A.intify_attr(key_attr)  # an unknown attribute fails when the config is resolved
+    attr_ids([key_attr], owner="StaticVectors key_attr")  # an unknown attribute fails when the model is built
     return Model(NAME, _forward, init=partial(_init, init_W), params={"W": None}, dims={"nO": nO, "nM": nM},
                  attrs={"key_attr": key_attr, "dropout_rate": dropout, "vectors_name": None,
                         "vectors_shape": None})
@@ -56,10 +57,10 @@ def StaticVectors(nO: Optional[int] = None, nM: Optional[int] = None, *, dropout
 
 def _key_attr(model: Model, vectors: Any) -> int:
     """The layer's key_attr when set to something else than the default, else the table's."""
-    chosen = model.attrs.get("key_attr") or "ORTH"
-    if chosen == "ORTH":
-        chosen = getattr(vectors, "attr", "ORTH") or "ORTH"
-    return A.intify_attr(chosen)
+    chosen = A.intify_attr(model.attrs.get("key_attr") or "ORTH")
+    if chosen == A.ORTH:
+        chosen = A.intify_attr(getattr(vectors, "attr", "ORTH") or "ORTH")
+    return chosen
 
 
 def _init(init_W: Callable, model: Model, X: Optional[List[Any]] = None, Y: Optional[Ragged] = None) -> None:
@@ -131,7 +132,8 @@ def _forward(model: Model, docs: List[Any], is_train: bool) -> Tuple[Ragged, Cal
 
 @registry.layers("spacy.StaticVectors.v1")
 def StaticVectors_v1(nO: Optional[int] = None, nM: Optional[int] = None, *, dropout: Optional[float] = None,
-                     init_W: Callable = glorot_uniform_init, key_attr: str = "ORTH") -> Model[List[Any], Ragged]:
+                     init_W: Callable = glorot_uniform_init, key_attr: AttrNameArg = "ORTH"
+                     ) -> Model[List[Any], Ragged]:
     """spacy.StaticVectors.v1: as v2 (tokens without a row get zeros here too)."""
     return StaticVectors(nO, nM, dropout=dropout, init_W=init_W, key_attr=key_attr)
 

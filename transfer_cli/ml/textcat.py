@@ -28,34 +28,25 @@ from ..errors import ConfigError
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.doc import COL
+from .featurize import AttrNameArg, attr_ids, extract_keys
 
 NgramFeatures = Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]
 
 
 # -- bag of n-grams ------------------------------------------------------------------------------
 @registry.layers("spacy.extract_ngrams.v1")
-def extract_ngrams(ngram_size: int, attr: Union[int, str] = A.LOWER) -> Model[List[Doc], NgramFeatures]:
+def extract_ngrams(ngram_size: int, attr: AttrNameArg = A.LOWER) -> Model[List[Doc], NgramFeatures]:
     """spacy.extract_ngrams.v1, Model[List[Doc], (keys uint64, values float32, lengths int32)]:
     the hashed unigrams up to ngram_size-grams of each doc's `attr`, grouped by doc."""
-    try:
-        attr_id = A.intify_attr(attr)
-    except KeyError as e:
-        raise ConfigError(f"extract_ngrams: {e.args[0]}") from None
-    if attr_id not in COL:
-        raise ConfigError(f"extract_ngrams: attr must be a token column such as ORTH or LOWER, got {attr!r}")
+    attr_id = attr_ids([attr], owner="extract_ngrams")[0]
     return Model("extract_ngrams", _ngrams_forward, attrs={"ngram_size": ngram_size, "attr": attr_id})
 
 
 def _ngrams_forward(model: Model, docs: Sequence[Doc], is_train: bool) -> Tuple[NgramFeatures, Callable]:
     ngram_size = model.attrs["ngram_size"]
-    column = COL[model.attrs["attr"]]
-    lengths = numpy.fromiter((len(doc) for doc in docs), dtype="int64", count=len(docs))
-    if not lengths.sum():
-        keys = numpy.zeros((0,), dtype="uint64")
-    elif len(docs) == 1:
-        keys = numpy.ascontiguousarray(_cols(docs[0])[:, column])
-    else:
-        keys = numpy.concatenate([_cols(doc)[:, column] for doc in docs])
+    batch_keys, doc_lengths = extract_keys(docs, [model.attrs["attr"]])
+    keys = numpy.ascontiguousarray(batch_keys[:, 0])
+    lengths = doc_lengths.astype("int64")
     if ngram_size > 1 and len(keys):
         doc_ids = numpy.repeat(numpy.arange(len(docs)), lengths)
         all_keys, all_ids = [keys], [doc_ids]
@@ -72,11 +63,6 @@ def _ngrams_forward(model: Model, docs: Sequence[Doc], is_train: bool) -> Tuple[
         lengths = numpy.bincount(ids, minlength=len(docs))
     values = numpy.ones((len(keys),), dtype="float32")
     return (keys, values, lengths.astype("int32")), lambda d_features: []
-
-
-def _cols(doc) -> numpy.ndarray:
-    cols = getattr(doc, "cols", None)
-    return cols if cols is not None else doc.doc.cols[doc.start:doc.end]
 
 
 def _build_bow(exclusive_classes: bool, ngram_size: int, no_output_layer: bool, sparse_linear: Model,
@@ -229,6 +215,11 @@ def build_text_classifier_v1(width: int, embed_size: int, pretrained_vectors: Op
         model.set_dim("nO", nO)
     model.attrs["multi_label"] = not exclusive_classes
     return model
+
+
+def _cols(doc) -> numpy.ndarray:
+    cols = getattr(doc, "cols", None)
+    return cols if cols is not None else doc.doc.cols[doc.start:doc.end]
 
 
 def _doc_columns(attrs: List[int]) -> Model[List[Doc], List[numpy.ndarray]]:

@@ -4,7 +4,7 @@ Every token attribute is one column of a uint64 matrix (hashes for strings; HEAD
 SENT_START are signed values stored two's-complement, as in spaCy's arrays), so
 feature extraction for a batch is column slicing, not a loop over Token objects.
 Token and Span are light views into that matrix."""
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -15,6 +15,33 @@ from .token import Token
 from .underscore import Extension, HasExtensions, Underscore
 from .vocab import Vocab
 from .similarity import cosine_similarity, l2_norm, mean_vector, tokens_have_vectors
+
+
+def word_lengths(words: Sequence[str]) -> numpy.ndarray:
+    return numpy.fromiter(map(len, words), dtype="uint64", count=len(words))
+
+
+def attribute_array(cols: numpy.ndarray, attr_ids: Sequence[int],
+                    lengths: Callable[[], numpy.ndarray]) -> numpy.ndarray:
+    """uint64 (n_tokens, len(attr_ids)) from rows of Doc.cols (one Doc's, or a batch's
+    concatenated): stored columns are taken as they are, ID is ORTH, each flag is its
+    bit of the flag word, LENGTH comes from `lengths()` (the words' lengths, asked for
+    only when LENGTH is)."""
+    if all(a in COL for a in attr_ids):
+        return cols[:, [COL[a] for a in attr_ids]]
+    array = numpy.empty((cols.shape[0], len(attr_ids)), dtype="uint64")
+    for j, attr in enumerate(attr_ids):
+        if attr in COL:
+            array[:, j] = cols[:, COL[attr]]
+        elif attr == A.ID:
+            array[:, j] = cols[:, COL[A.ORTH]]
+        elif attr in A.FLAG_ATTRS:
+            array[:, j] = (cols[:, COL[FLAGS]] >> numpy.uint64(attr)) & numpy.uint64(1)
+        elif attr == A.LENGTH:
+            array[:, j] = lengths()
+        else:  # every ID in attrs.IDS_TO_NAMES is one of the above
+            raise ValueError(f"attribute {A.IDS_TO_NAMES.get(attr, attr)} has no column")
+    return array
 
 
 class Doc(HasExtensions):
@@ -171,25 +198,14 @@ class Doc(HasExtensions):
 
     # -- arrays --------------------------------------------------------------------------------
     def to_array(self, attrs: Union[str, int, Iterable[Union[str, int]]]) -> numpy.ndarray:
-        """uint64 array (n_tokens, len(attrs)); 1-d for a single attribute."""
+        """uint64 array (n_tokens, len(attrs)); 1-d for a single attribute. Values as in
+        spaCy's to_array: string attributes give their hash, flags 0/1, LENGTH the word's
+        length in characters, SENT_START 1/-1/0 and HEAD the relative offset (negative
+        values two's complement), ENT_IOB 0-3, ID the ORTH hash."""
         single = isinstance(attrs, (str, int))
         attr_ids = A.intify_attrs([attrs] if single else attrs)
-        if all(a in COL for a in attr_ids):
-            array = self.cols[:, [COL[a] for a in attr_ids]]
-        else:
-            array = numpy.zeros((len(self), len(attr_ids)), dtype="uint64")
-            for j, attr in enumerate(attr_ids):
-                array[:, j] = self._attr_column(attr)
+        array = attribute_array(self.cols, attr_ids, lambda: word_lengths(self._words))
         return array[:, 0] if single else array
-
-    def _attr_column(self, attr: int) -> numpy.ndarray:
-        if attr in COL:
-            return self.cols[:, COL[attr]]
-        if attr in A.FLAG_ATTRS:
-            return (self.cols[:, COL[FLAGS]] >> numpy.uint64(attr)) & numpy.uint64(1)
-        if attr == A.LENGTH:
-            return numpy.fromiter((len(w) for w in self._words), dtype="uint64", count=len(self))
-        raise KeyError(f"Attribute {A.IDS_TO_NAMES.get(attr, attr)} is not available from a Doc")
 
     def from_array(self, attrs: Iterable[Union[str, int]], array: numpy.ndarray) -> "Doc":
         """Set annotation columns (TAG, POS, HEAD, ENT_IOB, ...) from an array like to_array's."""
@@ -200,8 +216,8 @@ class Doc(HasExtensions):
         if array.shape != (len(self), len(attr_ids)):
             raise ValueError(f"from_array: expected shape {(len(self), len(attr_ids))}, got {array.shape}")
         for j, attr in enumerate(attr_ids):
-            if attr in (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE, A.SPACY, A.IDX):
-                continue  # lexical columns follow from the words themselves
+            if attr not in COL or attr in (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE, A.SPACY, A.IDX):
+                continue  # lexical attributes (and ID, LENGTH, flags) follow from the words themselves
             self.set_column(attr, array[:, j])
         return self
 
