@@ -4,7 +4,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Union
+from typing import Any, Dict, Iterator, List, Tuple, Union
 
 import tqdm
 
@@ -33,26 +33,32 @@ def read_inputs(nlp, path: Path, text_key: str) -> Iterator[Union[str, Doc]]:
             for doc in DocBin().from_disk(file_path).get_docs(nlp.vocab):
                 yield doc.blank_copy()
         elif file_path.suffix == ".jsonl":
-            with file_path.open(encoding="utf8") as f:
-                for line_no, line in enumerate(f, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as e:
-                        raise DataError(f"invalid JSON ({e.msg})", path=str(file_path), line=line_no) from None
-                    if not isinstance(record, dict) or not isinstance(record.get(text_key), str):
-                        raise DataError(f'expected a JSON object with a "{text_key}" string',
-                                        path=str(file_path), line=line_no)
-                    yield record[text_key]
+            for line_no, line in _lines(file_path):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise DataError(f"invalid JSON ({e.msg})", path=str(file_path), line=line_no) from None
+                except RecursionError:
+                    raise DataError("JSON nested too deeply to read", path=str(file_path), line=line_no) from None
+                if not isinstance(record, dict) or not isinstance(record.get(text_key), str):
+                    raise DataError(f'expected a JSON object with a "{text_key}" string',
+                                    path=str(file_path), line=line_no)
+                yield record[text_key]
         else:
-            try:
-                with file_path.open(encoding="utf8") as f:
-                    for line in f:
-                        if line.strip():
-                            yield line.rstrip("\n")
-            except UnicodeDecodeError as e:
-                raise DataError(f"not UTF-8 text ({e.reason} at byte {e.start})", path=str(file_path)) from None
+            for _, line in _lines(file_path):
+                if line.strip():
+                    yield line.rstrip("\n")
+
+
+def _lines(path: Path) -> Iterator[Tuple[int, str]]:
+    """(line number, line) of a UTF-8 text file; bad bytes are a DataError."""
+    try:
+        with path.open(encoding="utf8") as f:
+            yield from enumerate(f, start=1)
+    except UnicodeDecodeError as e:
+        raise DataError(f"not UTF-8 text ({e.reason}); expected a UTF-8 encoded file", path=str(path)) from None
 
 
 def doc_to_json(doc: Doc) -> Dict[str, Any]:

@@ -134,6 +134,10 @@ def resolve_blocks(node: Any, key: str) -> Any:
         error = user_code_error(e, key)
         if error is not None:
             raise error from e
+        if isinstance(e, (ValueError, TypeError)):
+            # the registered function (thinc's optimizers, schedules ...) refused a value of this block
+            detail = " ".join(str(e).split())
+            raise ConfigError(f"cannot build this block: {type(e).__name__}: {detail}", key=key) from e
         raise
 
 

@@ -1,7 +1,7 @@
 """What the top-level sections may contain, with the types spaCy 3 gives them.
 A value is a type annotation, or FUNCTION / OPTIONAL_FUNCTION for settings that
 must be a block naming a registered function (`@optimizers = "Adam.v1"`)."""
-from typing import Any, Callable, Dict, List, Optional
+from typing import Annotated, Any, Callable, Dict, List, Optional
 
 
 class FunctionBlock:
@@ -21,6 +21,14 @@ class ValueCheck:
         self.check = check
 
 
+def at_least(minimum: int) -> ValueCheck:
+    return ValueCheck(lambda value: None if value is None or value >= minimum
+                      else f"must be {minimum} or more, got {value}")
+
+
+# a rate of units dropped: 1.0 would drop everything (and divide by zero when rescaling)
+RATE = ValueCheck(lambda value: None if 0.0 <= value < 1.0 else f"must be at least 0.0 and below 1.0, got {value}")
+
 FUNCTION = FunctionBlock(optional=False)
 OPTIONAL_FUNCTION = FunctionBlock(optional=True)
 
@@ -34,18 +42,18 @@ NLP: Dict[str, Any] = {
     "before_creation": OPTIONAL_FUNCTION,
     "after_creation": OPTIONAL_FUNCTION,
     "after_pipeline_creation": OPTIONAL_FUNCTION,
-    "batch_size": Optional[int],
+    "batch_size": Annotated[Optional[int], at_least(1)],
 }
 
 TRAINING: Dict[str, Any] = {
     "seed": Optional[int],
     "gpu_allocator": Optional[str],
-    "dropout": float,
-    "accumulate_gradient": int,
-    "patience": int,
-    "max_epochs": int,
-    "max_steps": int,
-    "eval_frequency": int,
+    "dropout": Annotated[float, RATE],
+    "accumulate_gradient": Annotated[int, at_least(1)],
+    "patience": Annotated[int, at_least(0)],
+    "max_epochs": int,  # 0 or less: no limit (spaCy's -1)
+    "max_steps": Annotated[int, at_least(0)],
+    "eval_frequency": Annotated[int, at_least(1)],
     "score_weights": Dict[str, Optional[float]],
     "frozen_components": List[str],
     "annotating_components": List[str],
@@ -60,7 +68,7 @@ TRAINING: Dict[str, Any] = {
 
 PRETRAINING: Dict[str, Any] = {
     "max_epochs": int,
-    "dropout": float,
+    "dropout": Annotated[float, RATE],
     "n_save_every": Optional[int],
     "n_save_epoch": Optional[int],
     "component": str,

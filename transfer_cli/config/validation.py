@@ -112,7 +112,6 @@ def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
     except (TypeError, ValueError):
         return
     hints = _type_hints(func)
-    value_checks = _value_checks(func)
     params = {name: p for name, p in signature.parameters.items() if name not in skip}
     takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
     takes_args = any(p.kind == p.VAR_POSITIONAL for p in params.values())
@@ -126,7 +125,7 @@ def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
                 problems.append(ConfigProblem(key, f"missing required argument of {what}"
                                                    + _expected_suffix(annotation)))
             continue
-        error = check_value(args[name], annotation) or _check_with(value_checks.get(name, ()), args[name])
+        error = check_value(args[name], annotation)
         if error:
             problems.append(ConfigProblem(key, error))
     for name in args:
@@ -141,7 +140,18 @@ def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
 
 def check_value(value: Any, annotation: Any) -> Optional[str]:
     """None if `value` fits the type, else 'expected T, got V'. Blocks naming a
-    registered function are checked by their own signature, not here."""
+    registered function are checked by their own signature, not here. For
+    `Annotated[T, ValueCheck(check)]`, a value of type T is then given to check()."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        base = typing.get_args(annotation)[0]
+        error = check_value(value, base)
+        if error or _contains_promise(value):
+            return error
+        for meta in annotation.__metadata__:
+            error = meta.check(value) if isinstance(meta, ValueCheck) else None
+            if error:
+                return error
+        return None
     if isinstance(annotation, FunctionBlock):
         if value is None and annotation.optional:
             return None
@@ -182,39 +192,14 @@ def _coerce(value: Any, annotation: Any) -> Any:
     return value
 
 
-def _hint_target(func: Callable) -> Any:
-    """What carries the annotations of a registered callable: the function, a class's
-    __init__ or a callable object's __call__."""
-    if not (inspect.isfunction(func) or inspect.ismethod(func)) and hasattr(func, "__call__"):
-        return getattr(func, "__init__", func) if inspect.isclass(func) else func.__call__
-    return func
-
-
 def _type_hints(func: Callable) -> Dict[str, Any]:
+    target = func
+    if not (inspect.isfunction(func) or inspect.ismethod(func)) and hasattr(func, "__call__"):
+        target = getattr(func, "__init__", func) if inspect.isclass(func) else func.__call__
     try:
-        return typing.get_type_hints(_hint_target(func))
+        return typing.get_type_hints(target, include_extras=True)  # keeps Annotated[T, ValueCheck(...)]
     except Exception:
         return {}
-
-
-def _value_checks(func: Callable) -> Dict[str, List[ValueCheck]]:
-    """The ValueChecks in the `Annotated[...]` hints of func's arguments."""
-    try:
-        hints = typing.get_type_hints(_hint_target(func), include_extras=True)
-    except Exception:
-        return {}
-    return {name: [m for m in getattr(hint, "__metadata__", ()) if isinstance(m, ValueCheck)]
-            for name, hint in hints.items() if getattr(hint, "__metadata__", None)}
-
-
-def _check_with(checks: Sequence[ValueCheck], value: Any) -> Optional[str]:
-    if _contains_promise(value):
-        return None
-    for value_check in checks:
-        problem = value_check.check(value)
-        if problem:
-            return problem
-    return None
 
 
 def _expected_suffix(annotation: Any) -> str:
@@ -227,6 +212,8 @@ def type_name(annotation: Any) -> str:
     """A short readable name for a type annotation: 'int', 'List[str]', 'Model[List[Doc], Floats2d]'."""
     if isinstance(annotation, FunctionBlock):
         return repr(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return type_name(typing.get_args(annotation)[0])
     if annotation is type(None):
         return "null"
     origin = typing.get_origin(annotation)

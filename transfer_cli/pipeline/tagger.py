@@ -5,7 +5,7 @@ import numpy
 from thinc.api import Model, SequenceCategoricalCrossentropy
 
 from ..config.factories import register_factory
-from ..errors import DataError, PipelineError
+from ..errors import ConfigError, DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..tokens import Doc
 from ..tokens import attrs as A
@@ -85,11 +85,26 @@ class Tagger(TrainableComponent):
             raise DataError(f"Component '{self.name}' found no {self.attr.upper()} annotation in the training "
                             f"data: check that the corpus has {'tags' if self.attr == 'tag' else 'POS'} "
                             f"(e.g. the XPOS/UPOS columns of CoNLL-U)")
+        self._check_label_smoothing(len(found))
         self.labels = tuple(sorted(found))
         self._sync_label_hashes()
         self.model.get_ref("output_layer").set_dim("nO", len(self.labels))
         with listeners_inferring_shapes(self.model):
             self.model.initialize(X=sample_docs or None)
+
+    def _check_label_smoothing(self, n_labels: int) -> None:
+        """thinc's loss needs 0 <= label_smoothing < (n - 1) / n: say so now, not mid-training."""
+        smoothing = self.label_smoothing
+        if not smoothing:
+            return
+        key = f"components.{self.name}.label_smoothing"
+        if n_labels < 2:
+            raise ConfigError(f"label smoothing needs at least two labels, but the training data has one "
+                              f"{self.attr.upper()} value: set label_smoothing = 0.0", key=key)
+        limit = (n_labels - 1) / n_labels
+        if not 0.0 <= smoothing < limit:
+            raise ConfigError(f"must be at least 0.0 and below {limit:.3f} for {n_labels} labels, got {smoothing}",
+                              key=key)
 
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
         from ..scoring import score_token_attr

@@ -1,18 +1,22 @@
 """Registered corpus readers: `spacy.Corpus.v1` (gold docs from .spacy files, or
 CoNLL-U / IOB / JSONL read directly) and `spacy.JsonlCorpus.v1` (raw text).
 A reader is a callable `corpus(nlp) -> Iterator[Example]`, read lazily each epoch."""
+import json
 import warnings
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Union
+from typing import Annotated, Callable, Iterator, List, Optional, Tuple, Union
 
 from ..config.registry import registry
+from ..config.schemas import at_least
 from ..errors import DataError, DataWarning, PathError
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL, FIRST_ANNOTATION_COL
 from ..tokens.example import Example
 from .readers import read_docs
+from .readers._lines import iter_lines
 
+Count = Annotated[int, at_least(0)]  # a length or limit; 0: none
 SUPPORTED_SUFFIXES = (".spacy", ".conllu", ".iob", ".tsv", ".jsonl", ".conll")
 
 
@@ -120,7 +124,7 @@ class JsonlCorpus:
     def __call__(self, nlp) -> Iterator[Example]:
         count = 0
         for file_path in walk_corpus(self.path):
-            for line_no, record in enumerate(_read_jsonl(file_path), start=1):
+            for line_no, record in _read_jsonl(file_path):
                 if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                     raise DataError('expected a JSON object with a "text" string', path=str(file_path), line=line_no)
                 doc = nlp.make_doc(record["text"])
@@ -134,28 +138,28 @@ class JsonlCorpus:
                     return
 
 
-def _read_jsonl(path: Path) -> Iterator[object]:
-    import json
-
-    with path.open("r", encoding="utf8") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"invalid JSON ({e.msg})", path=str(path), line=line_no) from None
+def _read_jsonl(path: Path) -> Iterator[Tuple[int, object]]:
+    """(line number, parsed JSON) for each non-blank line; bad UTF-8 or JSON is a DataError."""
+    for line_no, line in iter_lines(path):
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"invalid JSON ({e.msg})", path=str(path), line=line_no) from None
+        except RecursionError:
+            raise DataError("JSON nested too deeply to read", path=str(path), line=line_no) from None
 
 
 @registry.readers("spacy.Corpus.v1")
-def create_docbin_reader(path: Optional[Path], gold_preproc: bool = False, max_length: int = 0, limit: int = 0,
+def create_docbin_reader(path: Optional[Path], gold_preproc: bool = False, max_length: Count = 0, limit: Count = 0,
                          augmenter: Optional[Callable] = None) -> Corpus:
     """spacy.Corpus.v1"""
     return Corpus(path, gold_preproc=gold_preproc, max_length=max_length, limit=limit, augmenter=augmenter)
 
 
 @registry.readers("spacy.JsonlCorpus.v1")
-def create_jsonl_reader(path: Optional[Path], min_length: int = 0, max_length: int = 0,
-                        limit: int = 0) -> JsonlCorpus:
+def create_jsonl_reader(path: Optional[Path], min_length: Count = 0, max_length: Count = 0,
+                        limit: Count = 0) -> JsonlCorpus:
     """spacy.JsonlCorpus.v1"""
     return JsonlCorpus(path, min_length=min_length, max_length=max_length, limit=limit)

@@ -42,9 +42,10 @@ def console_logger_v3(progress_bar: Optional[str] = None, console_output: bool =
 
 def make_console_logger(progress_bar: Optional[str], console_output: bool,
                         output_file: Optional[Union[str, Path]]) -> LoggerSetup:
-    def setup(nlp, stdout: IO = sys.stdout, stderr: IO = sys.stderr, *, score_weights: Dict[str, float],
+    def setup(nlp, stdout: Optional[IO] = None, stderr: Optional[IO] = None, *, score_weights: Dict[str, float],
               eval_frequency: int, max_steps: int, quiet: bool = False):
         # score_weights, eval_frequency and max_steps are [training]'s (default_config.cfg)
+        stdout, stderr = stdout or sys.stdout, stderr or sys.stderr  # the streams of now, not of import time
         losses_cols = [name for name, c in nlp.components if getattr(c, "is_trainable", False)]
         weighted = [k for k, w in (score_weights or {}).items() if w is not None]
         state = {"bar": None, "printed_header": False}

@@ -22,7 +22,7 @@ def settings_from(training: Dict[str, Any]) -> TrainingSettings:
 
 
 def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: int = -1,
-                      stdout: IO = sys.stdout, stderr: IO = sys.stderr, quiet: bool = False,
+                      stdout: Optional[IO] = None, stderr: Optional[IO] = None, quiet: bool = False,
                       on_setup=None) -> Dict[str, Any]:
     """Initialize and train. Returns a summary (best score, steps, paths)."""
     setup = init_pipeline(config, use_gpu=use_gpu)
@@ -31,8 +31,10 @@ def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: i
     return run_training(setup, output_path, stdout=stdout, stderr=stderr, quiet=quiet)
 
 
-def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: IO = sys.stdout,
-                 stderr: IO = sys.stderr, quiet: bool = False) -> Dict[str, Any]:
+def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: Optional[IO] = None,
+                 stderr: Optional[IO] = None, quiet: bool = False) -> Dict[str, Any]:
+    # the streams of the moment, not of import time (a test runner may have swapped them since)
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     nlp, training = setup.nlp, setup.training
     settings = settings_from(training)
     if output_path is not None:

@@ -39,17 +39,31 @@ def _records(path: Union[str, Path]) -> Iterator[Any]:
         except ValueError as e:
             raise DataError(f"invalid JSON ({e}); expected one JSON object per line", path=where,
                             line=lineno) from None
+        except RecursionError:
+            raise DataError("JSON nested too deeply to read; expected one flat JSON object per line", path=where,
+                            line=lineno) from None
         if not isinstance(record, dict):
             raise DataError(f"expected a JSON object per line, found {type(record).__name__}", path=where,
                             line=lineno)
         yield lineno, record
 
 
-def _labels_of(record: Dict[str, Any]) -> List[str]:
+def _labels_of(record: Dict[str, Any], where: str, lineno: int) -> List[str]:
+    """The record's class labels: "label" is a string (or an integer class id) or a list of them."""
     label = record.get("label")
     if label is None:
         return []
-    return [str(x) for x in label] if isinstance(label, list) else [str(label)]
+    labels = label if isinstance(label, list) else [label]
+    for value in labels:
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+            raise DataError(f'"label" must be a label string (or a list of them), found {_describe(label)}',
+                            path=where, line=lineno)
+    return [str(value) for value in labels]
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value)
+    return (text[:40] + "...") if len(text) > 43 else text
 
 
 def read_jsonl(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
@@ -64,7 +78,7 @@ def read_jsonl(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
         if "text" in record and "tokens" not in record and make_doc is None:
             raise UserError(f"{where}:{lineno}: this file has raw text, which needs a tokenizer "
                             "(pass make_doc, or --lang on the command line)")
-        for label in _labels_of(record):
+        for label in _labels_of(record, where, lineno):
             labels.setdefault(label)
     for lineno, record in _records(path):
         yield _record_to_doc(record, vocab, make_doc, list(labels), where, lineno, warnings)
@@ -82,14 +96,15 @@ def _record_to_doc(record: Dict[str, Any], vocab: Vocab, make_doc: Optional[Call
         entities = record.get("entities", record.get("spans"))
         if entities is not None:
             _set_offsets(doc, entities, where, lineno, warnings)
-    record_labels = _labels_of(record)
+    record_labels = _labels_of(record, where, lineno)
     if record_labels:
         doc.cats = {label: float(label in record_labels) for label in labels}
     cats = record.get("cats")
     if cats is not None:
-        if not isinstance(cats, dict) or not all(isinstance(v, (int, float)) for v in cats.values()):
-            raise DataError('"cats" must map labels to numbers, e.g. {"pos": 1.0, "neg": 0.0}', path=where,
-                            line=lineno)
+        if not isinstance(cats, dict) or not all(isinstance(v, (int, float)) and 0.0 <= v <= 1.0
+                                                 for v in cats.values()):
+            raise DataError('"cats" must map labels to numbers from 0.0 to 1.0, e.g. {"pos": 1.0, "neg": 0.0}, '
+                            f'found {_describe(cats)}', path=where, line=lineno)
         doc.cats.update({str(k): float(v) for k, v in cats.items()})
     return doc
 
@@ -102,8 +117,12 @@ def _pretokenized(record: Dict[str, Any], vocab: Vocab, where: str, lineno: int)
     spaces: List[bool] = []
     for token in tokens:
         if isinstance(token, dict):  # Prodigy-style {"text": ..., "ws": true}
-            words.append(str(token.get("text", "")))
-            spaces.append(bool(token.get("ws", True)))
+            text, ws = token.get("text", ""), token.get("ws", True)
+            if not isinstance(text, str) or not isinstance(ws, bool):
+                raise DataError(f'a token object needs "text" (a string) and optionally "ws" (true/false), found '
+                                f'{_describe(token)}', path=where, line=lineno)
+            words.append(text)
+            spaces.append(ws)
         elif isinstance(token, str):
             words.append(token)
             spaces.append(True)
@@ -111,8 +130,10 @@ def _pretokenized(record: Dict[str, Any], vocab: Vocab, where: str, lineno: int)
             raise DataError(f'"tokens" must hold strings, found {type(token).__name__}', path=where, line=lineno)
     if "spaces" in record:
         spaces = record["spaces"]
-        if not isinstance(spaces, list) or len(spaces) != len(words):
-            raise DataError(f'"spaces" must be a list of {len(words)} booleans', path=where, line=lineno)
+        if (not isinstance(spaces, list) or len(spaces) != len(words)
+                or not all(isinstance(space, bool) for space in spaces)):
+            raise DataError(f'"spaces" must be a list of {len(words)} booleans (true/false), found '
+                            f'{_describe(spaces)}', path=where, line=lineno)
     if any(not w for w in words):
         raise DataError("empty token in \"tokens\"", path=where, line=lineno)
     tags = record.get("tags")
@@ -121,6 +142,10 @@ def _pretokenized(record: Dict[str, Any], vocab: Vocab, where: str, lineno: int)
     if not isinstance(tags, list) or len(tags) != len(words):
         raise DataError(f'"tags" must be a list with one tag per token ({len(words)}), found '
                         f'{len(tags) if isinstance(tags, list) else type(tags).__name__}', path=where, line=lineno)
+    for i, tag in enumerate(tags):
+        if tag is not None and (not isinstance(tag, str) or not tag):
+            raise DataError(f'"tags" must hold tag strings (null for a missing tag), found {_describe(tag)} for '
+                            f'token {i} ({words[i]!r})', path=where, line=lineno)
     if tags and all(isinstance(t, str) and _ENT_TAG.match(t) for t in tags):
         try:
             if any(t[0] in "LU" for t in tags):
@@ -131,7 +156,7 @@ def _pretokenized(record: Dict[str, Any], vocab: Vocab, where: str, lineno: int)
         except ValueError as e:
             raise DataError(str(e), path=where, line=lineno) from None
         return Doc(vocab, words=words, spaces=spaces, ents=biluo)
-    return Doc(vocab, words=words, spaces=spaces, tags=[str(t) for t in tags])
+    return Doc(vocab, words=words, spaces=spaces, tags=tags)
 
 
 def _set_offsets(doc: Doc, entities: Any, where: str, lineno: int, warnings: Optional[List[str]]) -> None:
