@@ -62,4 +62,6 @@ def init_config_cli(
                  f"or override --components.transformer.model.name PATH")
     if vectors is not None and not Path(vectors).exists():
         msg.warn(f"The vectors directory {vectors} does not exist yet (create it with init-vectors)")
-    msg.text(f"Train it with: transfer-cli train {output} --paths.train train.spacy --paths.dev dev.spacy")
+    # one unwrapped line, so that it can be copied as it is
+    typer.echo(f"Train it with: transfer-cli train {output} --output model --paths.train train.spacy "
+               f"--paths.dev dev.spacy")

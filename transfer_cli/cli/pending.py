@@ -21,5 +21,5 @@ def pretrain(
     gpu_id: int = typer.Option(-1, "--gpu-id", help="GPU id, -1 for CPU."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
-    """Pretrain the tok2vec layer on raw text (characters or vectors objective)."""
+    """Pretrain the tok2vec layer on raw text (not available yet in this version)."""
     not_yet("pretrain", "pretraining")
