@@ -97,7 +97,8 @@ def test_from_array_round_trips_with_derived_attributes():
 
 def test_unknown_attribute_is_a_config_error_with_the_closest_name():
     doc = annotated_doc()
-    with pytest.raises(ConfigError, match=r"unknown attribute 'ORTHO' \(did you mean 'ORTH'\?\); expected one of ID, ORTH"):
+    expected = r"unknown attribute 'ORTHO' \(did you mean 'ORTH'\?\); expected one of ID, ORTH"
+    with pytest.raises(ConfigError, match=expected):
         doc.to_array(["ORTHO"])
     for bad in (9999, True, None, "", "_"):
         with pytest.raises(ConfigError, match="unknown attribute"):

@@ -141,8 +141,8 @@ OVERRIDE_CASES = [
     (["--components.tok2vec.model.embed.attrs", "NORM"],
      '[components.tok2vec.model.embed.attrs]: expected List[Union[str, int]], got "NORM"'),
     (["--components.tagger.label_smoothing", "x"], '[components.tagger.label_smoothing]: expected float, got "x"'),
-    (["--training.optimizer.learn_rate", "fast"], "[training]: cannot build this block: ValueError: Invalid schedule "
-                                                  "for 'learn_rate'"),
+    (["--training.optimizer.learn_rate", "fast"],
+     "[training.optimizer]: cannot build this block: ValueError: Invalid schedule for 'learn_rate'"),
     (["--training.max_stepz", "4"], "did you mean 'training.max_steps'"),
 ]
 

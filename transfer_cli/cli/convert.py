@@ -22,7 +22,8 @@ def convert(
     input_path: Path = typer.Argument(..., help="Input file, or a directory of input files."),
     output_dir: Path = typer.Argument(..., help="Directory for the .spacy files (created if missing)."),
     converter: str = typer.Option("auto", "--converter", "-c",
-                                  help="Input format: auto, conllu, iob, jsonl or spacy (auto: from extension/content)."),
+                                  help="Input format: auto, conllu, iob, jsonl or spacy "
+                                       "(auto: from extension/content)."),
     n_sents: int = typer.Option(1, "--n-sents", "-n",
                                 help="Sentences per doc for CoNLL-U and IOB input (0: no limit)."),
     lang: str = typer.Option("en", "--lang", "-l", help="Language of the tokenizer for raw-text JSONL."),
