@@ -9,7 +9,9 @@ from typing import Any, Dict, Iterator, List, Tuple, Union
 import tqdm
 
 from .errors import DataError, PathError
+from .pipeline.build import load
 from .tokens import Doc
+from .tokens.docbin import DocBin
 
 INPUT_SUFFIXES = (".txt", ".jsonl", ".spacy")
 
@@ -28,8 +30,6 @@ def input_files(path: Path) -> List[Path]:
 def read_inputs(nlp, path: Path, text_key: str) -> Iterator[Union[str, Doc]]:
     for file_path in input_files(path):
         if file_path.suffix == ".spacy":
-            from .tokens.docbin import DocBin
-
             for doc in DocBin().from_disk(file_path).get_docs(nlp.vocab):
                 yield doc.blank_copy()
         elif file_path.suffix == ".jsonl":
@@ -85,8 +85,6 @@ def doc_to_json(doc: Doc) -> Dict[str, Any]:
 
 def annotate_files(model_path: Union[str, Path], input_path: Union[str, Path], output_path: Union[str, Path], *,
                    text_key: str = "text", batch_size: int = 64, progress: bool = True) -> int:
-    from .pipeline.build import load
-
     output_path = Path(output_path)
     if output_path.suffix not in (".spacy", ".jsonl"):
         raise PathError("the output file must end in .spacy or .jsonl", path=str(output_path))
@@ -101,8 +99,6 @@ def annotate_files(model_path: Union[str, Path], input_path: Union[str, Path], o
     count = 0
     try:
         if output_path.suffix == ".spacy":
-            from .tokens.docbin import DocBin
-
             docbin = DocBin(store_user_data=False)
             for doc in docs:
                 docbin.add(doc)

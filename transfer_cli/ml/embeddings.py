@@ -16,7 +16,7 @@ from thinc.api import Dropout, Model, uniform_init
 from thinc.types import Floats2d, Ints1d, Ragged
 from thinc.util import get_array_module, partial
 
-from ..config.registry import registry
+from ..config.registry import load_registrations, registry
 from ..errors import ConfigError
 from .featurize import AttrName, AttrNamesArg, FeatureExtractor, OptionalAttrNamesArg, attr_ids, split_by_lengths
 from .layers import LayerNorm, Maxout
@@ -101,8 +101,6 @@ def static_vectors_layer(nO: int, nM: Optional[int] = None, *, dropout: Optional
                          owner: str = "") -> Model:
     """The registered `spacy.StaticVectors.v2` layer (Model[List[Doc], Ragged]), looked
     up when an architecture that includes static vectors is built."""
-    from ..config.registry import load_registrations, registry
-
     load_registrations()
     for registry_name in ("layers", "architectures"):
         if registry.has(registry_name, STATIC_VECTORS_NAME):

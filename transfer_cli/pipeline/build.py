@@ -1,14 +1,14 @@
 """Building pipelines: `blank(lang)`, from a config, and `load(path)` from a
 directory written by `Pipeline.to_disk` (config.cfg + weights)."""
-import copy
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Callable, Union
 
 from confection import Config
 
 from ..config.filling import ConfigCheck, check_config
+from ..config.loading import load_config
 from ..config.registry import registry
-from ..config.resolving import resolve_component_block, resolve_components, resolve_section
+from ..config.resolving import resolve_components, resolve_section
 from ..errors import ConfigError, PathError
 from ..lang import create_tokenizer, get_lang_class
 from ..lang.tokenizer import Tokenizer
@@ -33,14 +33,6 @@ def tokenizer_factory() -> Callable[[Pipeline], Tokenizer]:
         return create_tokenizer(nlp.lang, nlp.vocab)
 
     return make_tokenizer
-
-
-def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):
-    """(component, filled config block) from a factory name and settings over its defaults."""
-    block = {"factory": factory_name, **copy.deepcopy(settings or {})}
-    spec = resolve_component_block(name, block)
-    component = spec.func(nlp, name, **spec.settings)
-    return component, spec.config
 
 
 def pipeline_from_config(config: Union[Config, ConfigCheck]) -> Pipeline:
@@ -73,8 +65,6 @@ def pipeline_from_config(config: Union[Config, ConfigCheck]) -> Pipeline:
 def load(path: Union[str, Path]) -> Pipeline:
     """Load a pipeline directory written by `Pipeline.to_disk` (e.g. `train`'s model-best).
     Weights are thinc msgpack bytes and JSON; nothing is unpickled."""
-    from ..config.loading import load_config
-
     path = Path(path)
     if not path.exists():
         raise PathError("pipeline directory not found", path=str(path))

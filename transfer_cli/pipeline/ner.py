@@ -24,6 +24,7 @@ from ..errors import ConfigError, DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..ml.ner_transitions import MISSING, BiluoMoves, feature_ids, greedy_decode
 from ..ml.parser import set_n_actions
+from ..scoring import get_ner_prf
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL
@@ -248,8 +249,6 @@ class EntityRecognizer(TrainableComponent):
 
     # -- scores and settings ---------------------------------------------------------------------
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
-        from ..scoring import get_ner_prf
-
         examples = list(examples)
         unknown: Dict[str, int] = {}
         known = set(self.labels)

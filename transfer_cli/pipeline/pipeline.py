@@ -1,14 +1,19 @@
 """Pipeline (the `nlp` object): a tokenizer and named components run in order."""
 import contextlib
+import copy
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
-from thinc.api import Optimizer
+from confection import Config
+from thinc.api import Adam, Optimizer
 
+from ..config.resolving import resolve_component_block
 from ..errors import PipelineError
 from ..ml.blas_threads import limited_blas_threads
+from ..scoring import score_examples
 from ..tokens import Doc, Vocab
+from .serialize import read_pipeline_weights, write_pipeline
 
 
 class Pipeline:
@@ -29,8 +34,6 @@ class Pipeline:
     def config(self) -> Any:
         """The pipeline's config: the one it was built from, with [nlp] pipeline/disabled and
         [components] reflecting the components it has now."""
-        from confection import Config
-
         config = Config(self.base_config or {}, is_interpolated=False).copy()
         config.setdefault("nlp", {})
         config["nlp"]["lang"] = self.lang
@@ -77,8 +80,6 @@ class Pipeline:
                  after: Optional[str] = None, first: bool = False, last: bool = False,
                  config: Optional[Dict[str, Any]] = None) -> Any:
         """Create a component from a registered factory (its defaults, `config` on top) and insert it."""
-        from .build import build_component
-
         name = name or factory_name
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
@@ -129,8 +130,6 @@ class Pipeline:
         return name, component
 
     def replace_pipe(self, name: str, factory_name: str, *, config: Optional[Dict[str, Any]] = None) -> Any:
-        from .build import build_component
-
         self.get_pipe(name)
         self._check_no_listeners_depend_on(name, "replace")
         component, block = build_component(self, factory_name, name, config)
@@ -231,8 +230,6 @@ class Pipeline:
                    settings: Optional[Dict[str, Dict[str, Any]]] = None) -> Optimizer:
         """Initialize every component's model from the examples (labels, shapes).
         `settings[name]` are extra keyword arguments for that component (e.g. labels)."""
-        from thinc.api import Adam
-
         settings = settings or {}
         unknown = [name for name in settings if not self.has_pipe(name)]
         if unknown:
@@ -284,8 +281,6 @@ class Pipeline:
 
     def evaluate(self, examples: Iterable, *, batch_size: Optional[int] = None) -> Dict[str, Any]:
         """Run the pipeline over the examples' texts and score against their references."""
-        from ..scoring import score_examples
-
         examples = list(examples)
         start = time.perf_counter()
         docs = [eg.predicted.blank_copy() for eg in examples]
@@ -301,12 +296,16 @@ class Pipeline:
     def to_disk(self, path: Union[str, Path]) -> None:
         """Write config.cfg, meta.json, vocab/, tokenizer and one folder per component.
         Written to a temporary directory first, then renamed into place."""
-        from .serialize import write_pipeline
-
         write_pipeline(self, Path(path))
 
     def from_disk(self, path: Union[str, Path]) -> "Pipeline":
-        from .serialize import read_pipeline_weights
-
         read_pipeline_weights(self, Path(path))
         return self
+
+
+def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):
+    """(component, filled config block) from a factory name and settings over its defaults."""
+    block = {"factory": factory_name, **copy.deepcopy(settings or {})}
+    spec = resolve_component_block(name, block)
+    component = spec.func(nlp, name, **spec.settings)
+    return component, spec.config

@@ -8,6 +8,7 @@ import numpy
 
 from ..config.factories import register_factory
 from ..errors import ConfigError
+from ..scoring import score_sents
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL, FLAGS
@@ -89,8 +90,6 @@ class Sentencizer(Component):
                 doc.set_column(A.SENT_START, _CODES[numpy.asarray(doc_starts, dtype="int64")], overwrite=self.overwrite)
 
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
-        from ..scoring import score_sents
-
         if self.scorer is not None:
             return self.scorer(examples, **kwargs)
         return score_sents(examples)

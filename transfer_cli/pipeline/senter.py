@@ -8,6 +8,7 @@ from thinc.api import Model
 from ..config.factories import register_factory
 from ..errors import DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
+from ..scoring import score_sents
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL
@@ -106,8 +107,6 @@ class SentenceRecognizer(TrainableComponent):
             self.model.initialize(X=sample_docs or None)
 
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
-        from ..scoring import score_sents
-
         if self.scorer is not None:
             return self.scorer(examples, **kwargs)
         return score_sents(examples)

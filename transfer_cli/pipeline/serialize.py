@@ -4,16 +4,17 @@ Writes go to a temporary sibling directory that is renamed into place."""
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict
+from typing import Any, Dict
 
 import srsly
 
 from ..about import __version__
 from ..errors import PathError, PipelineError
 from ..fileio import replace_dir
+from .vectors import read_pipeline_vectors
 
-if TYPE_CHECKING:
-    from .pipeline import Pipeline
+# "Pipeline" in annotations is the class of pipeline.py, named, not imported: pipeline.py
+# builds on this module (Pipeline.to_disk/from_disk).
 
 
 def pipeline_meta(nlp: "Pipeline") -> Dict[str, Any]:
@@ -77,8 +78,6 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     meta_path = path / "meta.json"
     if meta_path.exists():
         nlp.meta.update(srsly.read_json(meta_path))
-    from .vectors import read_pipeline_vectors
-
     read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
         nlp.tokenizer.from_disk(path / "tokenizer")

@@ -7,6 +7,7 @@ from thinc.api import Model, SequenceCategoricalCrossentropy
 from ..config.factories import register_factory
 from ..errors import ConfigError, DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
+from ..scoring import score_token_attr
 from ..tokens import Doc
 from ..tokens import attrs as A
 from .component import TrainableComponent
@@ -107,8 +108,6 @@ class Tagger(TrainableComponent):
                               key=key)
 
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
-        from ..scoring import score_token_attr
-
         if self.scorer is not None:
             return self.scorer(examples, attr=self.attr, **kwargs)
         return score_token_attr(examples, self.attr)

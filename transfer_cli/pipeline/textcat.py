@@ -15,7 +15,8 @@ from thinc.api import Model
 
 from ..config.factories import register_factory
 from ..errors import ConfigError, DataError, PipelineError
-from ..ml.listeners import listeners_inferring_shapes
+from ..ml.listeners import find_listeners, listeners_inferring_shapes
+from ..scoring import textcat_multilabel_score, textcat_score
 from ..tokens import Doc
 from .component import TrainableComponent
 
@@ -156,8 +157,6 @@ class TextCategorizer(TrainableComponent):
         return super().update(labelled, drop=drop, sgd=sgd, losses=losses)
 
     def _listens(self) -> bool:
-        from ..ml.listeners import find_listeners
-
         return bool(find_listeners(self.model))
 
     def initialize(self, get_examples: Callable[[], Iterable], *, nlp=None, labels: Optional[Iterable[str]] = None,
@@ -210,8 +209,6 @@ class TextCategorizer(TrainableComponent):
     def score(self, examples: Iterable, **kwargs) -> Dict[str, Any]:
         """cats_score and the other cats_* scores over the component's labels. Gold labels
         the component was not trained on are left out, with a warning that names them."""
-        from ..scoring import textcat_multilabel_score, textcat_score
-
         examples = list(examples)
         unknown: Dict[str, int] = {}
         for eg in examples:

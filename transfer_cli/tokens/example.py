@@ -15,6 +15,7 @@ from .alignment import Alignment
 from .columns import COL
 from .doc import Doc
 from .iob_utils import MISSING, offsets_to_biluo_tags
+from .morph import normalize_morph
 
 # Keys from_dict accepts, with spaCy's upper-case token_annotation names as aliases.
 _TOKEN_KEYS = {"words": "words", "ORTH": "words", "spaces": "spaces", "SPACY": "spaces",
@@ -84,8 +85,6 @@ class Example:
             if values is not None and len(values) != n:
                 raise DataError(f"'{key}' has {len(values)} values for {n} words")
         if "morphs" in token_ann and token_ann["morphs"] is not None:
-            from .morph import normalize_morph
-
             try:
                 token_ann["morphs"] = [normalize_morph(m) if m else m for m in token_ann["morphs"]]
             except ValueError as e:
