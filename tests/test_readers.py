@@ -1,6 +1,5 @@
 """Corpus readers: CoNLL-U, CoNLL-2003/IOB, JSONL, .spacy, and the read_docs dispatcher."""
 import re
-import types
 from pathlib import Path
 
 import pytest
@@ -310,4 +309,13 @@ def test_read_docs_bad_arguments(tmp_path):
         read_docs(EWT_DEV, converter="xml")
     reader = read_docs(EWT_DEV, converter="conll")  # spaCy's alias
     assert reader.converter == "conllu"
-    assert isinstance(iter(reader), types.GeneratorType)
+
+
+def test_read_docs_streams_a_conllu_file(tmp_path):
+    """Docs come out as they are read: the first is there before the reader reaches a
+    bad line further down (a reader that loaded the whole file would fail first)."""
+    path = write(tmp_path, "a.conllu", CONLLU + "\n1\tbad\n\n")
+    docs = iter(read_docs(path, vocab=Vocab()))
+    assert next(docs).words == ["I", "do", "n't", "know", "."]
+    with pytest.raises(DataError, match=r"a.conllu:\d+: expected 10 tab-separated columns"):
+        list(docs)
