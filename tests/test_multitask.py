@@ -4,14 +4,14 @@ pipeline reloading to identical predictions, init-config's shared/independent
 blocks, and per-component gradient weighting with transfer_cli.Tok2VecListener.v1."""
 import json
 from collections import Counter
-from pathlib import Path
 
 import numpy
 import pytest
+from conftest import (SAMPLE, TEXTCAT_DEV, TEXTCAT_TRAIN, hash_embed_cnn, listener, shared_config, tagger,
+                      tok2vec_model)
 from thinc.api import fix_random_seed
 
 import transfer_cli
-from transfer_cli.config.loading import load_config_from_str
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.tokens.docbin import DocBin
 from transfer_cli.training.corpus import Corpus
@@ -19,7 +19,6 @@ from transfer_cli.training.initialize import init_pipeline
 from transfer_cli.training.readers import read_docs
 from transfer_cli.training.train import train_from_config
 
-SAMPLE = Path(__file__).parent.parent / "sample_data"
 
 
 def genre_docs(split: str, vocab):
@@ -41,107 +40,29 @@ def corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("multitask_corpus")
     vocab = transfer_cli.blank("en").vocab
     for split in ("train", "dev"):
-        docbin = DocBin()
-        for doc in genre_docs(split, vocab):
-            docbin.add(doc)
-        docbin.to_disk(out / f"{split}.spacy")
+        DocBin(docs=genre_docs(split, vocab)).to_disk(out / f"{split}.spacy")
     return out / "train.spacy", out / "dev.spacy"
 
 
-MULTITASK = """
-[paths]
-train = null
-dev = null
-
-[nlp]
-lang = "en"
-pipeline = ["tok2vec", "tagger", "senter", "textcat"]
-
-[components.tok2vec]
-factory = "tok2vec"
-
-[components.tok2vec.model]
-@architectures = "spacy.Tok2Vec.v2"
-
-[components.tok2vec.model.embed]
-@architectures = "spacy.MultiHashEmbed.v2"
-width = 48
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
-rows = [2000, 500, 1000, 500]
-include_static_vectors = false
-
-[components.tok2vec.model.encode]
-@architectures = "spacy.MaxoutWindowEncoder.v2"
-width = 48
-depth = 1
-window_size = 1
-maxout_pieces = 3
-
-[components.tagger]
-factory = "tagger"
-
-[components.tagger.model]
-@architectures = "spacy.Tagger.v2"
-
-[components.tagger.model.tok2vec]
-@architectures = "spacy.Tok2VecListener.v1"
-width = 48
-
-[components.senter]
-factory = "senter"
-
-[components.senter.model]
-@architectures = "spacy.Tagger.v2"
-
-[components.senter.model.tok2vec]
-@architectures = "transfer_cli.Tok2VecListener.v1"
-width = 48
-grad_factor = 0.5
-
-[components.textcat]
-factory = "textcat"
-
-[components.textcat.model]
-@architectures = "spacy.TextCatEnsemble.v2"
-
-[components.textcat.model.tok2vec]
-@architectures = "spacy.Tok2VecListener.v1"
-width = 48
-
-[components.textcat.model.linear_model]
-@architectures = "spacy.TextCatBOW.v3"
-exclusive_classes = true
-ngram_size = 1
-no_output_layer = false
-
-[corpora.train]
-@readers = "spacy.Corpus.v1"
-path = ${paths.train}
-
-[corpora.dev]
-@readers = "spacy.Corpus.v1"
-path = ${paths.dev}
-
-[training]
-max_steps = 100
-eval_frequency = 50
-patience = 0
-
-[training.optimizer]
-@optimizers = "Adam.v1"
-learn_rate = 0.002
-
-[training.batcher]
-@batchers = "spacy.batch_by_words.v1"
-size = 1000
-"""
+def multitask_config(train, dev):
+    """tagger, senter (sending back half its gradient) and textcat on one small tok2vec."""
+    textcat = {"factory": "textcat",
+               "model": {"@architectures": "spacy.TextCatEnsemble.v2", "tok2vec": listener(48),
+                         "linear_model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
+                                          "ngram_size": 1, "no_output_layer": False}}}
+    components = {"tagger": tagger(listener(48)), "senter": tagger(listener(48, grad_factor=0.5), factory="senter"),
+                  "textcat": textcat}
+    training = {"optimizer": {"@optimizers": "Adam.v1", "learn_rate": 0.002},
+                "batcher": {"@batchers": "spacy.batch_by_words.v1", "size": 1000}}
+    return shared_config(tok2vec_model(width=48, depth=1, rows=(2000, 500, 1000, 500)), components, train, dev,
+                         max_steps=100, eval_frequency=50, sections={"training": training})
 
 
 @pytest.fixture(scope="module")
 def trained(corpus, tmp_path_factory):
     train, dev = corpus
     out = tmp_path_factory.mktemp("multitask")
-    config = load_config_from_str(MULTITASK, {"paths.train": str(train), "paths.dev": str(dev)})
+    config = multitask_config(train, dev)
     summary = train_from_config(config, out, quiet=True)
     return out, summary, dev
 
@@ -200,50 +121,17 @@ def test_init_config_shared_and_independent_embeddings():
         assert independent["components"][name]["model"]["tok2vec"]["@architectures"] == "spacy.Tok2Vec.v2"
 
 
-WEIGHTED = """
-[nlp]
-lang = "en"
-pipeline = ["tok2vec", "textcat"]
-
-[components.tok2vec]
-factory = "tok2vec"
-
-[components.tok2vec.model]
-@architectures = "spacy.HashEmbedCNN.v2"
-pretrained_vectors = null
-width = 32
-depth = 1
-embed_size = 500
-window_size = 1
-maxout_pieces = 2
-subword_features = true
-
-[components.textcat]
-factory = "textcat"
-
-[components.textcat.model]
-@architectures = "spacy.TextCatCNN.v2"
-exclusive_classes = true
-
-[components.textcat.model.tok2vec]
-@architectures = "transfer_cli.Tok2VecListener.v1"
-width = 32
-grad_factor = FACTOR
-
-[corpora.train]
-@readers = "spacy.Corpus.v1"
-path = ${paths.train}
-
-[corpora.dev]
-@readers = "spacy.Corpus.v1"
-path = ${paths.dev}
-"""
+def weighted_config(grad_factor: float):
+    """A CNN textcat whose listener sends back `grad_factor` times its gradient."""
+    textcat = {"factory": "textcat", "model": {"@architectures": "spacy.TextCatCNN.v2", "exclusive_classes": True,
+                                               "tok2vec": listener(32, grad_factor=grad_factor)}}
+    return shared_config(hash_embed_cnn(width=32, depth=1, embed_size=500, maxout_pieces=2), {"textcat": textcat},
+                         TEXTCAT_TRAIN, TEXTCAT_DEV)
 
 
 def _tok2vec_gradients(factor: float):
     fix_random_seed(0)
-    overrides = {"paths.train": str(SAMPLE / "textcat" / "train.jsonl"), "paths.dev": str(SAMPLE / "textcat" / "dev.jsonl")}
-    setup = init_pipeline(load_config_from_str(WEIGHTED.replace("FACTOR", str(factor)), overrides))
+    setup = init_pipeline(weighted_config(factor))
     nlp = setup.nlp
     examples = list(setup.train_corpus(nlp))[:32]
     # the output layer starts at zero, so it passes no gradient back before its first step

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy
 import pytest
+from conftest import EWT_DEV, EWT_TRAIN
+from conftest import NER_DEV as DEV
+from conftest import NER_TRAIN as TRAIN
+from conftest import cli, starter_config
 from thinc.api import fix_random_seed, set_dropout_rate
-from typer.testing import CliRunner
 
 import transfer_cli
-from transfer_cli.cli.app import _register_commands, app
-from transfer_cli.config.loading import load_config_from_str
-from transfer_cli.config.quickstart import init_config
 from transfer_cli.errors import ConfigError, DataError, UserError
 from transfer_cli.ml.ner_transitions import BiluoMoves, greedy_decode, is_well_formed
 from transfer_cli.pipeline.ner import EntityRecognizerWarning, marginal_log_loss
@@ -23,33 +23,15 @@ from transfer_cli.tokens.example import Example
 from transfer_cli.training.corpus import Corpus
 from transfer_cli.training.train import train_from_config
 
-SAMPLE = Path(__file__).parent.parent / "sample_data"
-TRAIN = SAMPLE / "ner" / "train.jsonl"
-DEV = SAMPLE / "ner" / "dev.jsonl"
-EWT_TRAIN = SAMPLE / "en_ewt" / "train.conllu"
-EWT_DEV = SAMPLE / "en_ewt" / "dev.conllu"
-
-_register_commands()
-runner = CliRunner()
-
 # a small, fast version of the efficiency config (same architectures)
 SMALL = {"components.tok2vec.model.encode.width": 64, "components.tok2vec.model.encode.depth": 2,
          "components.ner.model.hidden_width": 32, "training.batcher.size.start": 200,
          "training.batcher.size.stop": 500}
 
 
-def cli(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, " ".join(result.output.split())
-
-
 def ner_config(pipeline=("ner",), **overrides):
-    config = init_config(pipeline=list(pipeline), optimize="efficiency")
-    base = {"paths.train": str(TRAIN), "paths.dev": str(DEV), "training.max_steps": 100,
-            "training.eval_frequency": 50, "training.patience": 0, "training.optimizer.learn_rate": 0.005,
-            **SMALL}
-    base.update(overrides)
-    return load_config_from_str(config.to_str(), base)
+    return starter_config(pipeline, TRAIN, DEV, max_steps=100, eval_frequency=50,
+                          overrides={"training.optimizer.learn_rate": 0.005, **SMALL, **overrides})
 
 
 def blank_ner(labels=("NAME", "NUMBER"), **model_settings):

@@ -1,14 +1,13 @@
 """Sentence segmentation: the rule-based sentencizer's rules and settings, the learned
 senter on sample_data/en_ewt (10-sentence docs), save/load, and the sents_p/r/f scorer."""
 import random
-from pathlib import Path
 
 import numpy
 import pytest
 
+from conftest import SAMPLE, TEXTCAT_DEV, TEXTCAT_TRAIN, starter_config
+
 import transfer_cli
-from transfer_cli.config.loading import load_config_from_str
-from transfer_cli.config.quickstart import init_config
 from transfer_cli.errors import DataError
 from transfer_cli.pipeline.sentencizer import DEFAULT_PUNCT_CHARS, Sentencizer
 from transfer_cli.scoring import score_sents
@@ -19,7 +18,6 @@ from transfer_cli.training.corpus import Corpus
 from transfer_cli.training.readers import read_docs
 from transfer_cli.training.train import train_from_config
 
-SAMPLE = Path(__file__).parent.parent / "sample_data"
 
 
 def sentences(doc):
@@ -102,10 +100,8 @@ def ewt_docs(tmp_path_factory):
     out = tmp_path_factory.mktemp("ewt10")
     vocab = transfer_cli.blank("en").vocab
     for split in ("train", "dev"):
-        docbin = DocBin()
-        for doc in read_docs(SAMPLE / "en_ewt" / f"{split}.conllu", vocab=vocab, n_sents=10):
-            docbin.add(doc)
-        docbin.to_disk(out / f"{split}.spacy")
+        docs = read_docs(SAMPLE / "en_ewt" / f"{split}.conllu", vocab=vocab, n_sents=10)
+        DocBin(docs=list(docs)).to_disk(out / f"{split}.spacy")
     return out / "train.spacy", out / "dev.spacy"
 
 
@@ -121,9 +117,7 @@ def test_sentencizer_scores_ewt_as_spacy_does(nlp, ewt_docs):
 def trained_senter(ewt_docs, tmp_path_factory):
     train, dev = ewt_docs
     out = tmp_path_factory.mktemp("senter")
-    config = load_config_from_str(init_config(pipeline=["senter"]).to_str(), {
-        "paths.train": str(train), "paths.dev": str(dev), "training.max_steps": 300,
-        "training.eval_frequency": 100})
+    config = starter_config(["senter"], train, dev, max_steps=300)
     return out, train_from_config(config, out, quiet=True), dev
 
 
@@ -155,8 +149,7 @@ def test_saved_senter_reloads_to_identical_boundaries(trained_senter):
 
 
 def test_senter_without_sentence_boundaries_in_the_data_is_a_clear_error(tmp_path):
-    config = load_config_from_str(init_config(pipeline=["senter"]).to_str(), {
-        "paths.train": str(SAMPLE / "textcat" / "train.jsonl"), "paths.dev": str(SAMPLE / "textcat" / "dev.jsonl")})
+    config = starter_config(["senter"], TEXTCAT_TRAIN, TEXTCAT_DEV)
     with pytest.raises(DataError, match="found no sentence boundaries in the training data"):
         train_from_config(config, None, quiet=True)
 

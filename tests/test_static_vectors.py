@@ -2,38 +2,25 @@
 errors for missing or different vectors, MultiHashEmbed with static vectors, training a
 tagger with vectors, and the custom embedding example of docs/vectors.md."""
 import re
-from pathlib import Path
 
 import numpy
 import pytest
+from conftest import EWT_DEV as DEV
+from conftest import EWT_TRAIN as TRAIN
+from conftest import ROOT, SAMPLE, cli, starter_config
 from thinc.api import Adam
-from typer.testing import CliRunner
 
 import transfer_cli
-from transfer_cli.cli.app import _register_commands, app
-from transfer_cli.config.loading import load_config_from_str
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.config.registry import load_registrations, registry
 from transfer_cli.errors import ConfigError, PipelineError
 from transfer_cli.ml.static_vectors import StaticVectors
 from transfer_cli.tokens import Doc
+from transfer_cli.tokens.vectors import Vectors
 from transfer_cli.training.corpus import Corpus
 from transfer_cli.training.train import train_from_config
-from transfer_cli.tokens.vectors import Vectors
 
-ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "sample_data"
-TRAIN = SAMPLE / "en_ewt" / "train.conllu"
-DEV = SAMPLE / "en_ewt" / "dev.conllu"
 GLOVE = SAMPLE / "vectors" / "glove_small.txt"
-
-_register_commands()
-runner = CliRunner()
-
-
-def cli(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, " ".join(result.output.split())
 
 
 def small_vocab(name="small"):
@@ -136,11 +123,9 @@ def vectors_dir(tmp_path_factory):
 
 
 def test_tagger_trains_with_vectors_and_the_saved_pipeline_keeps_them(vectors_dir, tmp_path):
-    config = init_config(pipeline=["tagger"], optimize="efficiency", vectors=str(vectors_dir))
+    config = starter_config(["tagger"], TRAIN, DEV, max_steps=16, eval_frequency=8, vectors=str(vectors_dir),
+                            overrides={"corpora.train.limit": 200})
     assert config["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] is True
-    config = load_config_from_str(config.to_str(), {"paths.train": str(TRAIN), "paths.dev": str(DEV),
-                                                    "training.max_steps": 16, "training.eval_frequency": 8,
-                                                    "corpora.train.limit": 200})
     summary = train_from_config(config, tmp_path / "out", quiet=True)
     assert summary["best_scores"]["tag_acc"] > 0.2
     best = tmp_path / "out" / "model-best"

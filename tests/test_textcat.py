@@ -5,17 +5,16 @@ labels at evaluation, wrong values)."""
 import json
 import warnings
 from collections import Counter
-from pathlib import Path
 
 import numpy
 import pytest
+from conftest import TEXTCAT_DEV as DEV
+from conftest import TEXTCAT_TRAIN as TRAIN
+from conftest import cli, starter_config
 from thinc.api import NumpyOps
-from typer.testing import CliRunner
 
 import transfer_cli
-from transfer_cli.cli.app import _register_commands, app
 from transfer_cli.config.loading import load_config_from_str
-from transfer_cli.config.quickstart import init_config
 from transfer_cli.ml.textcat import extract_ngrams
 from transfer_cli.scoring import roc_auc, score_cats
 from transfer_cli.tokens import Doc
@@ -23,24 +22,9 @@ from transfer_cli.tokens.example import Example
 from transfer_cli.training.corpus import Corpus
 from transfer_cli.training.train import train_from_config
 
-SAMPLE = Path(__file__).parent.parent / "sample_data" / "textcat"
-TRAIN, DEV = SAMPLE / "train.jsonl", SAMPLE / "dev.jsonl"
-
-_register_commands()
-runner = CliRunner()
-
-
-def cli(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, " ".join(result.output.split())
-
 
 def bow_config(**overrides):
-    config = init_config(pipeline=["textcat"], optimize="efficiency")
-    base = {"paths.train": str(TRAIN), "paths.dev": str(DEV), "training.max_steps": 300,
-            "training.eval_frequency": 100, "training.patience": 0}
-    base.update(overrides)
-    return load_config_from_str(config.to_str(), base)
+    return starter_config(["textcat"], TRAIN, DEV, max_steps=300, eval_frequency=100, overrides=overrides)
 
 
 def labels_of(path):

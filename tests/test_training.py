@@ -2,38 +2,20 @@
 identical predictions, shared and independent setups, and bad input is reported."""
 import json
 from collections import Counter
-from pathlib import Path
 
 import numpy
 import pytest
-from typer.testing import CliRunner
+from conftest import EWT_DEV as DEV
+from conftest import EWT_TRAIN as TRAIN
+from conftest import cli, listener, shared_config, starter_config, tagger
 
 import transfer_cli
-from transfer_cli.cli.app import _register_commands, app
-from transfer_cli.config.loading import load_config, load_config_from_str
-from transfer_cli.config.quickstart import init_config
 from transfer_cli.training.corpus import Corpus
 from transfer_cli.training.train import train_from_config
 
-SAMPLE = Path(__file__).parent.parent / "sample_data"
-TRAIN = SAMPLE / "en_ewt" / "train.conllu"
-DEV = SAMPLE / "en_ewt" / "dev.conllu"
-
-_register_commands()
-runner = CliRunner()
-
-
-def cli(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, " ".join(result.output.split())
-
 
 def tagger_config(**overrides):
-    config = init_config(pipeline=["tagger"], optimize="efficiency")
-    base = {"paths.train": str(TRAIN), "paths.dev": str(DEV), "training.max_steps": 120,
-            "training.eval_frequency": 40, "training.patience": 0}
-    base.update(overrides)
-    return load_config_from_str(config.to_str(), base)
+    return starter_config(["tagger"], TRAIN, DEV, max_steps=120, eval_frequency=40, overrides=overrides)
 
 
 def majority_tag_accuracy() -> float:
@@ -102,47 +84,15 @@ def test_same_seed_same_result(tmp_path):
     assert first["best_scores"]["tag_acc"] == second["best_scores"]["tag_acc"]
 
 
-SHARED_TWO_TAGGERS = """
-[nlp]
-lang = "en"
-pipeline = ["tok2vec", "tagger", "pos"]
-
-[components.tok2vec]
-factory = "tok2vec"
-
-[components.tagger]
-factory = "tagger"
-
-[components.tagger.model]
-@architectures = "spacy.Tagger.v2"
-
-[components.tagger.model.tok2vec]
-@architectures = "spacy.Tok2VecListener.v1"
-width = 96
-
-[components.pos]
-factory = "tagger"
-attr = "pos"
-
-[components.pos.model]
-@architectures = "spacy.Tagger.v2"
-
-[components.pos.model.tok2vec]
-@architectures = "spacy.Tok2VecListener.v1"
-width = 96
-
-[training]
-max_steps = 60
-eval_frequency = 30
-
-[training.score_weights]
-tag_acc = 0.5
-pos_acc = 0.5
-"""
+def two_taggers_config():
+    """A tag and a POS tagger listening to one tok2vec."""
+    components = {"tagger": tagger(listener(96)), "pos": tagger(listener(96), attr="pos")}
+    return shared_config(None, components, TRAIN, DEV, max_steps=60, eval_frequency=30,
+                         sections={"training": {"score_weights": {"tag_acc": 0.5, "pos_acc": 0.5}}})
 
 
 def test_shared_tok2vec_two_taggers_one_copy_of_weights(tmp_path):
-    config = load_config_from_str(SHARED_TWO_TAGGERS, {"paths.train": str(TRAIN), "paths.dev": str(DEV)})
+    config = two_taggers_config()
     summary = train_from_config(config, tmp_path, quiet=True)
     scores = summary["best_scores"]
     assert scores["tag_acc"] > 0.5 and scores["pos_acc"] > 0.5
@@ -157,9 +107,7 @@ def test_shared_tok2vec_two_taggers_one_copy_of_weights(tmp_path):
 
 
 def test_independent_setup_trains(tmp_path):
-    config = init_config(pipeline=["tagger"], optimize="efficiency", shared=False)
-    config = load_config_from_str(config.to_str(), {"paths.train": str(TRAIN), "paths.dev": str(DEV),
-                                                    "training.max_steps": 60, "training.eval_frequency": 30})
+    config = starter_config(["tagger"], TRAIN, DEV, max_steps=60, eval_frequency=30, shared=False)
     assert "tok2vec" not in config["nlp"]["pipeline"]
     summary = train_from_config(config, tmp_path, quiet=True)
     assert summary["best_scores"]["tag_acc"] > 0.5
@@ -181,8 +129,8 @@ def test_train_cli_with_conllu_and_bad_paths(tmp_path):
 
 
 def test_listener_without_upstream_is_a_clear_error(tmp_path):
-    text = SHARED_TWO_TAGGERS.replace('pipeline = ["tok2vec", "tagger", "pos"]', 'pipeline = ["tagger", "pos"]')
-    config = load_config_from_str(text, {"paths.train": str(TRAIN), "paths.dev": str(DEV)})
+    config = two_taggers_config()
+    config["nlp"]["pipeline"] = ["tagger", "pos"]
     with pytest.raises(transfer_cli.errors.UserError, match="upstream"):
         train_from_config(config, None, quiet=True)
 

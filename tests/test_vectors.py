@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy
 import pytest
 import srsly
-from typer.testing import CliRunner
+from conftest import ROOT, cli
 
 import transfer_cli
-from transfer_cli.cli.app import _register_commands, app
 from transfer_cli.errors import ConfigError, DataError, PipelineError, UserError
 from transfer_cli.pipeline.vectors import load_vectors
 from transfer_cli.tokens import Doc
@@ -25,17 +24,8 @@ from transfer_cli.tokens.vectors.hashing import hash_strings, murmurhash3_parts
 from transfer_cli.tokens.vectors.parse import parse_floats, tokenize
 from transfer_cli.training.init_vectors import init_vectors
 
-ROOT = Path(__file__).parent.parent
 GLOVE = ROOT / "sample_data" / "vectors" / "glove_small.txt"
-FIXTURES = Path(__file__).parent / "fixtures" / "vectors"
-
-_register_commands()
-runner = CliRunner()
-
-
-def cli(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, " ".join(result.output.split())
+FIXTURES = ROOT / "tests" / "fixtures" / "vectors"
 
 
 def reference_table(path: Path):
