@@ -26,3 +26,11 @@ def build_tagger_model_v1(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optiona
                           ) -> Model[List[Doc], List[Floats2d]]:
     """spacy.Tagger.v1: as v2 with normalized outputs."""
     return build_tagger_model(tok2vec, nO, normalize=True)
+
+
+def set_n_labels(model: Model, n_labels: int) -> None:
+    """Give a tagger model's output layer its width, if not known yet (before a saved
+    model's weights load)."""
+    output_layer = model.get_ref("output_layer")
+    if not output_layer.has_dim("nO"):
+        output_layer.set_dim("nO", n_labels)

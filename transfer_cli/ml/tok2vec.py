@@ -16,12 +16,7 @@ def build_Tok2Vec_model(embed: Model[List[Any], List[Floats2d]], encode: Model[L
                         ) -> Model[List[Any], List[Floats2d]]:
     """spacy.Tok2Vec.v2: chain(embed, encode), with refs "embed" and "encode" and nO
     taken from the encoder."""
-    tok2vec = chain(embed, encode)
-    if encode.has_dim("nO"):
-        tok2vec.set_dim("nO", encode.get_dim("nO"))
-    tok2vec.set_ref("embed", embed)
-    tok2vec.set_ref("encode", encode)
-    return tok2vec
+    return _chain_with_refs(embed, encode, encode)
 
 
 @registry.architectures("spacy.Tok2Vec.v1")
@@ -32,8 +27,13 @@ def build_Tok2Vec_model_v1(embed: Model[List[Any], List[Floats2d]], encode: Mode
     directly and keep docs apart themselves."""
     if encode.attrs.get("accepts_lists"):
         return build_Tok2Vec_model(embed, encode)
-    wrapped = with_array(encode, pad=encode.attrs.get("receptive_field", 0))
-    tok2vec = chain(embed, wrapped)
+    return _chain_with_refs(embed, with_array(encode, pad=encode.attrs.get("receptive_field", 0)), encode)
+
+
+def _chain_with_refs(embed: Model, run_encoder: Model, encode: Model) -> Model[List[Any], List[Floats2d]]:
+    """chain(embed, run_encoder) (the encoder, or a wrapper running it), with the refs
+    "embed" and "encode" and nO taken from the encoder."""
+    tok2vec = chain(embed, run_encoder)
     if encode.has_dim("nO"):
         tok2vec.set_dim("nO", encode.get_dim("nO"))
     tok2vec.set_ref("embed", embed)

@@ -8,6 +8,7 @@ from thinc.api import Model
 from ..config.factories import register_factory
 from ..errors import DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
+from ..ml.tagger import set_n_labels
 from ..scoring import score_sents
 from ..tokens import Doc
 from ..tokens import attrs as A
@@ -118,9 +119,7 @@ class SentenceRecognizer(TrainableComponent):
         self.overwrite = bool(cfg.get("overwrite", self.overwrite))
 
     def prepare_for_load(self) -> None:
-        output_layer = self.model.get_ref("output_layer")
-        if not output_layer.has_dim("nO"):
-            output_layer.set_dim("nO", len(self.labels))
+        set_n_labels(self.model, len(self.labels))
 
 
 @register_factory(

@@ -7,6 +7,7 @@ from thinc.api import Model, SequenceCategoricalCrossentropy
 from ..config.factories import register_factory
 from ..errors import ConfigError, DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
+from ..ml.tagger import set_n_labels
 from ..scoring import score_token_attr
 from ..tokens import Doc
 from ..tokens import attrs as A
@@ -120,9 +121,7 @@ class Tagger(TrainableComponent):
         self._sync_label_hashes()
 
     def prepare_for_load(self) -> None:
-        output_layer = self.model.get_ref("output_layer")
-        if not output_layer.has_dim("nO"):
-            output_layer.set_dim("nO", len(self.labels))
+        set_n_labels(self.model, len(self.labels))
 
 
 @register_factory(

@@ -10,11 +10,11 @@ import numpy
 
 from . import attrs as A
 from .columns import COL, COLUMNS, FIRST_ANNOTATION_COL, FLAGS, N_LEX
+from .similarity import TokenRunVectors
 from .span import Span
 from .token import Token
 from .underscore import Extension, HasExtensions, Underscore
 from .vocab import Vocab
-from .similarity import cosine_similarity, l2_norm, mean_vector, tokens_have_vectors
 
 
 def word_lengths(words: Sequence[str]) -> numpy.ndarray:
@@ -44,7 +44,7 @@ def attribute_array(cols: numpy.ndarray, attr_ids: Sequence[int],
     return array
 
 
-class Doc(HasExtensions):
+class Doc(TokenRunVectors, HasExtensions):
     _extensions: Dict[str, Extension] = {}
 
     def __init__(self, vocab: Vocab, words: Sequence[str] = (), spaces: Optional[Sequence[bool]] = None, *,
@@ -341,20 +341,8 @@ class Doc(HasExtensions):
         return starts
 
     # -- static vectors: the mean of the tokens' vectors, never the tensor (similarity.py)
-    @property
-    def vector(self) -> numpy.ndarray:
-        return mean_vector(self, 0, len(self))
-
-    @property
-    def has_vector(self) -> bool:
-        return bool(tokens_have_vectors(self, 0, len(self)).any())
-
-    @property
-    def vector_norm(self) -> float:
-        return l2_norm(self.vector)
-
-    def similarity(self, other: Any) -> float:
-        return cosine_similarity(self, other)
+    def _token_run(self) -> Tuple["Doc", int, int]:
+        return self, 0, len(self)
 
     # -- custom attributes -------------------------------------------------------------------
     @property

@@ -4,8 +4,9 @@ A token's vector is the row of `vocab.vectors` for its key (the table's key
 attribute: ORTH unless the table was made with --attr LOWER/NORM), zeros when the
 word has none; a span's or doc's vector is the mean of its tokens' vectors. The
 Doc's tensor (tok2vec output) is not used. All tokens of a span are looked up in one
-batch."""
-from typing import Any
+batch. Token, Span and Doc get these as the TokenRunVectors mixin, Lexeme as
+HasSimilarity."""
+from typing import Any, Tuple
 
 import numpy
 
@@ -53,3 +54,36 @@ def cosine_similarity(a: Any, b: Any) -> float:
     if norms == 0:
         return 0.0
     return float(numpy.clip(numpy.dot(u, v) / norms, -1.0, 1.0))
+
+
+class HasSimilarity:
+    """vector_norm and similarity() for a class with a `vector`."""
+
+    __slots__ = ()
+    vector: numpy.ndarray
+
+    @property
+    def vector_norm(self) -> float:
+        return l2_norm(self.vector)
+
+    def similarity(self, other: Any) -> float:
+        return cosine_similarity(self, other)
+
+
+class TokenRunVectors(HasSimilarity):
+    """The static vectors of a run of tokens doc[start:end] (a Token, Span or Doc): the
+    mean of their rows (a single token's row itself), and whether any token has one."""
+
+    __slots__ = ()
+
+    def _token_run(self) -> Tuple[Any, int, int]:
+        """(doc, start, end) of the run."""
+        raise NotImplementedError
+
+    @property
+    def vector(self) -> numpy.ndarray:
+        return mean_vector(*self._token_run())
+
+    @property
+    def has_vector(self) -> bool:
+        return bool(tokens_have_vectors(*self._token_run()).any())

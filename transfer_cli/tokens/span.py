@@ -1,14 +1,14 @@
 """Span: a view of a contiguous slice of a Doc, with an optional label."""
 from typing import Iterator, Tuple, Union
 
+from .similarity import TokenRunVectors
 from .token import Token
 from .underscore import HasExtensions, Underscore
-from .similarity import cosine_similarity, l2_norm, mean_vector, tokens_have_vectors
 
 # "Doc" in annotations is the class of doc.py, named, not imported: doc.py builds on this module.
 
 
-class Span(HasExtensions):
+class Span(TokenRunVectors, HasExtensions):
     __slots__ = ("doc", "start", "end", "label", "kb_id")
 
     def __init__(self, doc: "Doc", start: int, end: int, label: Union[str, int] = 0,
@@ -88,20 +88,8 @@ class Span(HasExtensions):
         return (s for s in self.doc.sents if s.end > self.start and s.start < self.end)
 
     # static vectors: the mean of the tokens' vectors (see similarity.py)
-    @property
-    def vector(self):
-        return mean_vector(self.doc, self.start, self.end)
-
-    @property
-    def has_vector(self) -> bool:
-        return bool(tokens_have_vectors(self.doc, self.start, self.end).any())
-
-    @property
-    def vector_norm(self) -> float:
-        return l2_norm(self.vector)
-
-    def similarity(self, other) -> float:
-        return cosine_similarity(self, other)
+    def _token_run(self) -> Tuple["Doc", int, int]:
+        return self.doc, self.start, self.end
 
     @property
     def _(self):

@@ -1,18 +1,18 @@
 """Token: a view of one row of a Doc's columns."""
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
 
 import numpy
 
 from . import attrs as A
 from .columns import COL, FLAGS, IOB_STRINGS
+from .similarity import TokenRunVectors
 from .underscore import HasExtensions, Underscore
-from .similarity import cosine_similarity, l2_norm, token_vectors, tokens_have_vectors
 
 # "Doc" and "Span" in annotations are the classes of doc.py and span.py, named, not
 # imported: doc.py builds on this module.
 
 
-class Token(HasExtensions):
+class Token(TokenRunVectors, HasExtensions):
     __slots__ = ("doc", "i")
 
     def __init__(self, doc: "Doc", i: int) -> None:
@@ -161,20 +161,8 @@ class Token(HasExtensions):
         raise RuntimeError("unreachable: every token lies in a sentence")
 
     # static vectors (vocab.vectors; see similarity.py)
-    @property
-    def vector(self) -> numpy.ndarray:
-        return token_vectors(self.doc, self.i, self.i + 1)[0]
-
-    @property
-    def has_vector(self) -> bool:
-        return bool(tokens_have_vectors(self.doc, self.i, self.i + 1)[0])
-
-    @property
-    def vector_norm(self) -> float:
-        return l2_norm(self.vector)
-
-    def similarity(self, other) -> float:
-        return cosine_similarity(self, other)
+    def _token_run(self) -> Tuple["Doc", int, int]:
+        return self.doc, self.i, self.i + 1
 
     # custom attributes
     @property

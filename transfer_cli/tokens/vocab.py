@@ -9,8 +9,8 @@ import numpy
 
 from . import attrs as A
 from .lex_attrs import compute_flags, word_shape
+from .similarity import HasSimilarity, key_attr
 from .strings import StringStore
-from .similarity import cosine_similarity, key_attr, l2_norm
 from .vectors import Vectors
 
 # Column order of a lexeme row: the lexical attributes a Doc copies per token.
@@ -18,7 +18,7 @@ LEX_ATTRS = (A.ORTH, A.LOWER, A.NORM, A.PREFIX, A.SUFFIX, A.SHAPE)
 LexemeRow = Tuple[int, int, int, int, int, int, int]  # the LEX_ATTRS hashes + flags
 
 
-class Lexeme:
+class Lexeme(HasSimilarity):
     """A view of one vocabulary entry."""
 
     def __init__(self, vocab: "Vocab", orth: int) -> None:
@@ -71,12 +71,6 @@ class Lexeme:
     def has_vector(self) -> bool:
         return self.vocab.has_vector(self._vector_key())
 
-    @property
-    def vector_norm(self) -> float:
-        return l2_norm(self.vector)
-
-    def similarity(self, other) -> float:
-        return cosine_similarity(self, other)
 
 
 class Vocab:
