@@ -423,7 +423,8 @@ def test_resolve_components_gives_factory_and_thinc_models():
 
 
 def test_build_component_and_add_pipe_fill_validate_and_build_a_block():
-    from transfer_cli.pipeline.build import blank, build_component
+    from transfer_cli.pipeline.build import blank
+    from transfer_cli.pipeline.pipeline import build_component
 
     with registered([("architectures", "test.Arch.v1", build_test_model)], [TEST_COMPONENT]):
         nlp = blank("en")

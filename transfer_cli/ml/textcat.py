@@ -27,7 +27,7 @@ from ..config.registry import registry
 from ..errors import ConfigError
 from ..tokens import Doc
 from ..tokens import attrs as A
-from ..tokens.doc import COL
+from ..tokens.columns import COL
 from .featurize import AttrNameArg, attr_ids, extract_keys
 
 NgramFeatures = Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]
