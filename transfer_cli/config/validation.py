@@ -16,6 +16,7 @@ from confection.validation import validate_type
 from ..errors import ConfigError
 from .factories import FactoryMeta, get_factory_meta, has_factory, unknown_factory_message
 from .interpolation import dotted_keys, interpolate_config
+from .names import component_name_problems
 from .registry import close_matches, lookup_problem, registry, suggest
 from .schemas import SECTIONS, TOP_LEVEL_SECTIONS, FunctionBlock, ValueCheck
 from .source import ConfigSource
@@ -54,6 +55,9 @@ def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
             config = interpolate_config(config)
         except ConfigError as e:
             return [ConfigProblem(e.key or "", e.bare_message)]
+    names = component_name_problems(config)
+    if names:  # a name that is a path: say only that, before anything uses it
+        return [ConfigProblem(key, message) for key, message in names]
     problems: List[ConfigProblem] = []
     for name, value in config.items():
         if name == "components":

@@ -6,13 +6,13 @@ from typing import Callable, Union
 from confection import Config
 
 from ..config.filling import ConfigCheck, check_config
-from ..config.loading import load_config
 from ..config.registry import registry
 from ..config.resolving import resolve_components, resolve_section
-from ..errors import ConfigError, PathError
+from ..errors import ConfigError
 from ..lang import create_tokenizer, get_lang_class
 from ..lang.tokenizer import Tokenizer
 from .pipeline import Pipeline
+from .serialize import read_pipeline_config
 
 
 def blank(lang: str = "en") -> Pipeline:
@@ -64,13 +64,9 @@ def pipeline_from_config(config: Union[Config, ConfigCheck]) -> Pipeline:
 
 def load(path: Union[str, Path]) -> Pipeline:
     """Load a pipeline directory written by `Pipeline.to_disk` (e.g. `train`'s model-best).
-    Weights are thinc msgpack bytes and JSON; nothing is unpickled."""
-    path = Path(path)
-    if not path.exists():
-        raise PathError("pipeline directory not found", path=str(path))
-    if not (path / "config.cfg").exists():
-        raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
-    config = load_config(path / "config.cfg")
+    Weights are thinc msgpack bytes (torch layers: safetensors) and JSON; nothing is
+    unpickled, and nothing outside the directory is read."""
+    config = read_pipeline_config(Path(path))
     # a pipeline saved from blank() + add_pipe has a partial config: filled here (a no-op for trained ones)
     nlp = pipeline_from_config(config)
     return nlp.from_disk(path)

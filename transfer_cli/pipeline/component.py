@@ -8,6 +8,8 @@ import srsly
 from thinc.api import Model, Optimizer, set_dropout_rate
 
 from ..errors import PipelineError
+from ..ml.weights import WeightsError, model_from_bytes, model_to_bytes
+from ..model_files import read_file_bytes, read_file_json
 from ..tokens import Doc
 
 
@@ -35,9 +37,7 @@ class Component:
         srsly.write_json(path / "cfg.json", self.get_cfg())
 
     def from_disk(self, path: Path) -> "Component":
-        cfg_path = path / "cfg.json"
-        if cfg_path.exists():
-            self.set_cfg(srsly.read_json(cfg_path))
+        read_component_cfg(self, path)
         return self
 
     def get_cfg(self) -> Dict[str, Any]:
@@ -112,25 +112,48 @@ class TrainableComponent(Component):
         if self.model.has_dim("nO") is False:
             raise PipelineError(f"Component '{self.name}' is not initialized: call nlp.initialize() or train it first")
 
-    # serialization: weights as thinc msgpack bytes, settings/labels as JSON (no pickle)
+    # serialization: weights as thinc msgpack bytes (torch layers as safetensors), settings/labels
+    # as JSON: nothing is pickled or unpickled
     def to_disk(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path / "cfg.json", self.get_cfg())
-        (path / "model").write_bytes(self.model.to_bytes())
+        try:
+            weights = model_to_bytes(self.model)
+        except WeightsError as e:
+            raise PipelineError(f"Component '{self.name}': {e}") from None
+        (path / "model").write_bytes(weights)
 
     def from_disk(self, path: Path) -> "TrainableComponent":
-        cfg_path = path / "cfg.json"
-        if cfg_path.exists():
-            self.set_cfg(srsly.read_json(cfg_path))
-        self.prepare_for_load()
-        model_path = path / "model"
-        if not model_path.exists():
-            raise PipelineError(f"Component '{self.name}': weights file {model_path} is missing")
+        read_component_cfg(self, path)
         try:
-            self.model.from_bytes(model_path.read_bytes())
-        except (ValueError, KeyError) as e:
-            raise PipelineError(f"Component '{self.name}': cannot load weights from {model_path}: {e}") from e
+            self.prepare_for_load()
+        except ValueError as e:  # cfg.json's labels disagree with the config's model
+            raise PipelineError(f"the settings of component '{self.name}' do not fit the config: {e}",
+                                path=str(path / "cfg.json")) from None
+        read_component_weights(self, path / "model")
         return self
 
     def prepare_for_load(self) -> None:
         """Set dimensions that the saved cfg determines (e.g. nO from the labels) before weights load."""
+
+
+def read_component_cfg(component: Component, path: Path) -> None:
+    """Apply the component's saved settings (cfg.json), if it has any."""
+    cfg_path = path / "cfg.json"
+    if not cfg_path.exists() and not cfg_path.is_symlink():
+        return
+    cfg = read_file_json(cfg_path, what=f"settings file of component '{component.name}'", expect=dict)
+    try:
+        component.set_cfg(cfg)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        raise PipelineError(f"the settings of component '{component.name}' are damaged "
+                            f"({type(e).__name__}: {e})", path=str(cfg_path)) from None
+
+
+def read_component_weights(component: TrainableComponent, model_path: Path) -> None:
+    data = read_file_bytes(model_path, what=f"weights file of component '{component.name}'")
+    try:
+        model_from_bytes(component.model, data)
+    except WeightsError as e:
+        raise PipelineError(f"cannot load the weights of component '{component.name}': {e}",
+                            path=str(model_path)) from None

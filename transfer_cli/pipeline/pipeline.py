@@ -8,6 +8,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 from confection import Config
 from thinc.api import Adam, Optimizer
 
+from ..config.names import check_component_name
 from ..config.resolving import resolve_component_block
 from ..errors import PipelineError
 from ..ml.blas_threads import limited_blas_threads
@@ -81,6 +82,7 @@ class Pipeline:
                  config: Optional[Dict[str, Any]] = None) -> Any:
         """Create a component from a registered factory (its defaults, `config` on top) and insert it."""
         name = name or factory_name
+        check_component_name(name, error=PipelineError)
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
         component, block = build_component(self, factory_name, name, config)
@@ -90,6 +92,7 @@ class Pipeline:
     def add_component(self, name: str, component: Any, *, factory_name: Optional[str] = None,
                       config_block: Optional[Dict[str, Any]] = None, **position) -> Any:
         """Insert an already-built component; `config_block` is its [components.NAME] config."""
+        check_component_name(name, error=PipelineError)
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
         self._insert(name, component, **position)
@@ -151,6 +154,8 @@ class Pipeline:
                 f"Give them their own embedding (e.g. init-config --independent) or {action} them too")
 
     def rename_pipe(self, old: str, new: str) -> None:
+        check_component_name(new, error=PipelineError)
+        self.get_pipe(old)
         if self.has_pipe(new):
             raise PipelineError(f"A component named '{new}' already exists")
         self._components = [(new if n == old else n, c) for n, c in self._components]

@@ -1,16 +1,21 @@
 """Writing and reading a pipeline directory: config.cfg, meta.json, vocab/,
-tokenizer/, one folder per component. No pickle: JSON, msgpack bytes, .npy.
-Writes go to a temporary sibling directory that is renamed into place."""
+tokenizer/, one folder per component. No pickle: JSON, msgpack bytes, .npy,
+safetensors. Writes go to a temporary sibling directory that is renamed into place.
+Reads treat the directory as untrusted: links may not lead outside it, only
+regular files are read, and an empty or damaged file is one error naming it."""
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Dict
 
 import srsly
+from confection import Config
 
 from ..about import __version__
-from ..errors import PathError, PipelineError
+from ..config.loading import load_config_from_str
+from ..errors import DataError, PathError, PipelineError
 from ..fileio import replace_dir
+from ..model_files import TEXT_LIMIT, check_saved_dir, read_file_json, read_file_text, read_string_list
 from .vectors import read_pipeline_vectors
 
 # "Pipeline" in annotations is the class of pipeline.py, named, not imported: pipeline.py
@@ -68,23 +73,42 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
             component.to_disk(path / name)
 
 
+def read_pipeline_config(path: Path) -> Config:
+    """The config.cfg of a saved pipeline directory (checked as a whole first)."""
+    path = Path(path)
+    if not path.exists():
+        raise PathError("pipeline directory not found", path=str(path))
+    check_saved_dir(path)
+    config_path = path / "config.cfg"
+    if not config_path.exists() and not config_path.is_symlink():
+        raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
+    text = read_file_text(config_path, limit=TEXT_LIMIT, what="pipeline config")
+    config = load_config_from_str(text, path=str(config_path))
+    pipeline = (config.get("nlp") or {}).get("pipeline")
+    if not isinstance(pipeline, list):
+        raise DataError("the pipeline config has no [nlp] pipeline list: not a saved pipeline's config "
+                        "(truncated or damaged?)", path=str(config_path))
+    return config
+
+
 def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     path = Path(path)
     if not path.is_dir():
         raise PathError(f"Pipeline directory not found: {path}")
+    check_saved_dir(path)
     strings_path = path / "vocab" / "strings.json"
-    if strings_path.exists():
-        nlp.vocab.strings.update(srsly.read_json(strings_path))
+    if strings_path.exists() or strings_path.is_symlink():
+        nlp.vocab.strings.update(read_string_list(strings_path))
     meta_path = path / "meta.json"
-    if meta_path.exists():
-        nlp.meta.update(srsly.read_json(meta_path))
+    if meta_path.exists() or meta_path.is_symlink():
+        nlp.meta.update(read_file_json(meta_path, what="pipeline meta", expect=dict))
     read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
         nlp.tokenizer.from_disk(path / "tokenizer")
     for name, component in nlp.components:
         if not hasattr(component, "from_disk"):
             continue
-        if not (path / name).exists():
+        if not (path / name).is_dir():
             raise PipelineError(f"{path}: the folder for component '{name}' is missing")
         component.from_disk(path / name)
     nlp.link_listeners()

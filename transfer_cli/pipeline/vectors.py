@@ -4,10 +4,9 @@ loads one (`load_vectors`) or a saved pipeline brings its own (vocab/vectors).""
 from pathlib import Path
 from typing import Any, Callable, Union
 
-import srsly
-
 from ..config.registry import registry
 from ..errors import ConfigError, PathError, PipelineError
+from ..model_files import check_saved_dir, read_string_list
 from ..tokens.vectors import Vectors
 from ..tokens.vectors.spacy_format import is_spacy_vectors_dir, read_spacy_vectors
 
@@ -40,10 +39,12 @@ def load_vectors(nlp: Any, path: Union[str, Path]) -> Vectors:
     if not path.exists():
         raise ConfigError(f"vectors directory not found: {path} (write one with `transfer-cli init-vectors`)",
                           key="initialize.vectors")
+    if path.is_dir():
+        check_saved_dir(path)  # a directory from elsewhere: no links out of it, no devices or FIFOs
     table = read_spacy_vectors(path) if is_spacy_vectors_dir(path) else Vectors().from_disk(_table_dir(path))
     strings_path = path / "vocab" / "strings.json"
     if strings_path.exists():
-        nlp.vocab.strings.update(srsly.read_json(strings_path))
+        nlp.vocab.strings.update(read_string_list(strings_path))
     nlp.vocab.vectors = table
     nlp.meta["vectors"] = table.info()
     return table
@@ -53,10 +54,15 @@ def read_pipeline_vectors(nlp: Any, vocab_dir: Path) -> None:
     """The read side of a saved pipeline: load vocab/vectors if present and check it is
     the table meta.json says the pipeline was saved (and trained) with."""
     table_dir = Path(vocab_dir) / "vectors"
+    expected = nlp.meta.get("vectors")
+    if expected is not None and not isinstance(expected, dict):
+        raise PipelineError("meta.json: 'vectors' should describe the vectors table (an object): damaged?")
     if not (table_dir / "cfg.json").exists():
+        if expected:
+            raise PathError("meta.json says the pipeline was saved with vectors, but their table is missing",
+                            path=str(table_dir / "cfg.json"))
         return
     table = Vectors().from_disk(table_dir)
-    expected = nlp.meta.get("vectors")
     if expected:
         check_vectors_match(expected, table, where=str(table_dir))
     nlp.vocab.vectors = table

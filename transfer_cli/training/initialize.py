@@ -12,6 +12,8 @@ from thinc.api import Optimizer, fix_random_seed, set_gpu_allocator
 from ..config.filling import ConfigCheck, check_config
 from ..config.resolving import resolve_path, resolve_section
 from ..errors import ConfigError, DataError, PathError
+from ..ml.weights import WeightsError, model_from_bytes
+from ..model_files import read_file_bytes
 from ..pipeline.build import pipeline_from_config
 from ..pipeline.pipeline import Pipeline
 from ..pipeline.vectors import load_vectors
@@ -85,9 +87,9 @@ def load_pretrained_tok2vec(nlp: Pipeline, values: Dict[str, Any], path: Path) -
             raise ConfigError(f"init_tok2vec: component '{component_name}' has no layer '{layer_name}'",
                               key="pretraining.layer")
         model = model.get_ref(layer_name)
-    try:
-        model.from_bytes(path.read_bytes())
-    except (ValueError, KeyError) as e:
+    try:  # model_from_bytes: torch layers' weights are safetensors, never torch.load
+        model_from_bytes(model, read_file_bytes(path, what="pretrained tok2vec weights file"))
+    except WeightsError as e:
         raise DataError(f"these weights do not fit the '{component_name}' model of this config ({e}); were "
                         f"they pretrained with the same [components.{component_name}] settings?",
                         path=str(path)) from None

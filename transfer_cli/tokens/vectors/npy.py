@@ -4,11 +4,16 @@ memory, and reading an `.npy` header (shape, dtype, data offset).
 The writer reserves a fixed-size header and rewrites it with the final shape on
 close, so a table whose row count is unknown until the end of the input (GloVe files
 have no header) is still written in one pass. The files are plain `.npy` (format
-1.0): `numpy.load` reads them, memory-mapped or not, with allow_pickle=False."""
+1.0): `numpy.load` reads them, memory-mapped or not, with allow_pickle=False.
+`load_npy` reads one from a saved directory, refusing a truncated or damaged file."""
+import math
 from pathlib import Path
 from typing import BinaryIO, Optional, Tuple
 
 import numpy
+
+from ...errors import DataError
+from ...model_files import check_regular_file, excerpt
 
 _MAGIC = b"\x93NUMPY\x01\x00"
 _HEADER_BYTES = 128  # magic + length field + dict, padded: plenty for a 2-d shape
@@ -91,3 +96,26 @@ def read_header(path: Path) -> Tuple[Tuple[int, ...], numpy.dtype, int]:
         if fortran:
             raise ValueError(f"{path}: Fortran-order arrays are not supported")
         return tuple(shape), dtype, f.tell()
+
+
+def load_npy(path: Path, *, mmap: bool = False, what: str = "array file") -> numpy.ndarray:
+    """numpy.load (allow_pickle=False) of a regular `.npy` file whose size is the one its
+    header describes; anything else is a DataError naming the file."""
+    size = check_regular_file(path, what=what)
+    if size == 0:
+        raise DataError(f"the {what} is empty (an interrupted save?)", path=str(path))
+    try:
+        shape, dtype, offset = read_header(path)
+    except (ValueError, EOFError, OSError) as e:
+        raise DataError(f"the {what} is not a readable .npy file (empty, truncated or damaged?): "
+                        f"{excerpt(str(e))}", path=str(path)) from None
+    if dtype.hasobject:
+        raise DataError(f"the {what} holds Python objects, which are never loaded", path=str(path))
+    expected = offset + math.prod(shape) * dtype.itemsize
+    if size != expected:
+        raise DataError(f"the {what} is {size:,} bytes but its header describes {expected:,}: truncated or damaged",
+                        path=str(path))
+    try:
+        return numpy.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as e:
+        raise DataError(f"cannot read the {what}: {excerpt(str(e))}", path=str(path)) from None

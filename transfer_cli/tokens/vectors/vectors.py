@@ -24,10 +24,11 @@ import numpy
 import srsly
 
 from ...errors import DataError, PathError
+from ...model_files import TEXT_LIMIT, read_file_json
 from ..strings import hash_string
 from .floret import FloretSettings, floret_vectors
 from .hashing import hash_strings
-from .npy import read_header
+from .npy import load_npy, read_header
 from .prune import nearest_rows
 
 Key = Union[int, str]
@@ -363,28 +364,36 @@ class Vectors:
         if not cfg_path.exists():
             raise PathError("not a vectors directory (cfg.json is missing); write one with init-vectors",
                             path=str(path))
-        cfg = srsly.read_json(cfg_path)
-        if cfg.get("format", 0) > FORMAT_VERSION:
-            raise DataError(f"vectors format {cfg.get('format')} is newer than this version understands "
+        cfg = read_file_json(cfg_path, limit=TEXT_LIMIT, what="vectors settings file", expect=dict)
+        version = cfg.get("format", 0)
+        if not isinstance(version, int):
+            raise DataError("the vectors settings have no valid format number: damaged?", path=str(cfg_path))
+        if version > FORMAT_VERSION:
+            raise DataError(f"vectors format {version} is newer than this version understands "
                             f"({FORMAT_VERSION}): upgrade transfer-cli", path=str(path))
-        try:
-            data = numpy.load(path / "vectors.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
-            keys = numpy.load(path / "keys.npy", allow_pickle=False)
-            rows = numpy.load(path / "rows.npy", allow_pickle=False)
-            row_keys = numpy.load(path / "row_keys.npy", allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise DataError(f"cannot read the vectors table: {e}", path=str(path)) from None
+        data = load_npy(path / "vectors.npy", mmap=mmap, what="vectors table")
+        keys = load_npy(path / "keys.npy", what="vectors keys")
+        rows = load_npy(path / "rows.npy", what="vectors key rows")
+        row_keys = load_npy(path / "row_keys.npy", what="vectors row keys")
         if data.ndim == 1 and data.size == 0:
             data = data.reshape((0, 0))
-        if (data.ndim != 2 or data.dtype != numpy.float32 or len(keys) != len(rows)
-                or len(row_keys) != data.shape[0] or (len(rows) and rows.max() >= data.shape[0])
+        integer_arrays = (keys, rows, row_keys)
+        if (data.ndim != 2 or data.dtype != numpy.float32
+                or any(a.ndim != 1 or a.dtype.kind not in "iu" for a in integer_arrays)
+                or len(keys) != len(rows) or len(row_keys) != data.shape[0]
+                or (len(rows) and (rows.min() < 0 or rows.max() >= data.shape[0]))
                 or list(data.shape) != list(cfg.get("shape", data.shape))):
             raise DataError("the vectors table is inconsistent (vectors.npy, keys.npy, rows.npy, row_keys.npy "
                             "and cfg.json do not match): rewrite it with init-vectors", path=str(path))
-        self.name = cfg.get("name", "")
+        self.name = str(cfg.get("name", ""))
         self.mode = cfg.get("mode", "default")
-        self.attr = cfg.get("attr", "ORTH")
-        self.floret = FloretSettings(**cfg["floret"]).check() if cfg.get("floret") else None
+        self.attr = str(cfg.get("attr", "ORTH"))
+        if self.mode not in MODES:
+            raise DataError(f"unknown vectors mode in cfg.json (expected one of {', '.join(MODES)})", path=str(path))
+        try:
+            self.floret = FloretSettings(**cfg["floret"]).check() if cfg.get("floret") else None
+        except (TypeError, ValueError) as e:
+            raise DataError(f"the floret settings in cfg.json are damaged: {e}", path=str(path)) from None
         if self.mode == "floret" and self.floret is None:
             raise DataError("a floret vectors table without its floret settings in cfg.json", path=str(path))
         self._data = data
