@@ -17,13 +17,14 @@ from typer.testing import CliRunner
 import transfer_cli
 from transfer_cli.cli.app import _register_commands, app
 from transfer_cli.config.loading import load_config_from_str
+from transfer_cli.config.names import component_name_problem
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.errors import ConfigError, DataError, PathError, PipelineError, UserError
 from transfer_cli.ml.weights import model_to_bytes
 from transfer_cli.pipeline.build import pipeline_from_config
-from transfer_cli.config.names import component_name_problem
+from transfer_cli.pipeline.vectors import load_vectors
+from transfer_cli.tokens.vectors import Vectors
 from transfer_cli.training.initialize import init_pipeline, load_pretrained_tok2vec
-from transfer_cli.vectors import Vectors, load_vectors
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "sample_data"
@@ -139,6 +140,17 @@ def test_train_does_not_write_outside_the_output_for_a_component_named_by_a_path
                        "--paths.dev", DEV, "--training.max_steps", 2, "--training.eval_frequency", 1)
     assert_one_error(code, output, "[nlp.pipeline]", "not a valid component name")
     assert not outside.exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["debug-config", "fill-config"])
+def test_config_commands_report_a_component_named_by_a_path(tmp_path, command):
+    text = tagger_config_text().replace('"tok2vec", "tagger"', '"tok2vec", "sub/tagger"')
+    config_path = tmp_path / "config.cfg"
+    config_path.write_text(text.replace("[components.tagger", "[components.sub/tagger"))
+    args = [config_path] if command == "debug-config" else [config_path, tmp_path / "filled.cfg"]
+    code, output = cli(command, *args)
+    assert_one_error(code, output, "config.cfg", "[nlp.pipeline]", "'sub/tagger' is not a valid component name")
+    assert not (tmp_path / "filled.cfg").exists()
 
 
 def test_a_saved_pipeline_whose_config_names_a_path_is_refused(model, tmp_path):
@@ -325,14 +337,15 @@ def test_pretrained_tok2vec_weights_never_reach_torch_load(lstm_model, tmp_path,
     weights = tmp_path / "tok2vec.bin"
     weights.write_bytes(model_to_bytes(nlp.get_pipe("tok2vec").model))
     target = transfer_cli.load(path)
-    load_pretrained_tok2vec(target, target.config, weights)  # [initialize] init_tok2vec
+    values = {"pretraining": {"component": "tok2vec", "layer": ""}}  # [initialize] init_tok2vec
+    load_pretrained_tok2vec(target, values, weights)
     marker = tmp_path / "marker"
     msg, [(i, j)] = _torch_shim_blobs(weights)
     msg["shims"][i][j] = srsly.msgpack_dumps({"config": {}, "state": pickle.dumps(_Payload(marker))})
     weights.write_bytes(srsly.msgpack_dumps(msg))
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     with pytest.raises(DataError, match="PyTorch weights not stored as safetensors"):
-        load_pretrained_tok2vec(target, target.config, weights)
+        load_pretrained_tok2vec(target, values, weights)
     assert not marker.exists()
 
 
