@@ -12,10 +12,13 @@ from pathlib import Path
 import numpy
 import pytest
 import srsly
+from conftest import EWT_DEV as DEV
+from conftest import EWT_TRAIN as TRAIN
+from conftest import ROOT, SAMPLE
 from typer.testing import CliRunner
 
 import transfer_cli
-from transfer_cli.cli.app import _register_commands, app
+from transfer_cli.cli.app import app
 from transfer_cli.config.loading import load_config_from_str
 from transfer_cli.config.names import component_name_problem
 from transfer_cli.config.quickstart import init_config
@@ -26,18 +29,13 @@ from transfer_cli.pipeline.vectors import load_vectors
 from transfer_cli.tokens.vectors import Vectors
 from transfer_cli.training.initialize import init_pipeline, load_pretrained_tok2vec
 
-ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "sample_data"
-TRAIN = SAMPLE / "en_ewt" / "train.conllu"
-DEV = SAMPLE / "en_ewt" / "dev.conllu"
 RAW = SAMPLE / "raw" / "wiki_en.jsonl"
 SECRET = "SECRET-ROOT-PASSWORD-LINE: do not quote me"
-
-_register_commands()
 runner = CliRunner()
 
 
 def cli(*args):
+    """(exit code, raw output): the raw output shows how many errors were printed."""
     result = runner.invoke(app, [str(a) for a in args])
     return result.exit_code, result.output
 
