@@ -204,7 +204,7 @@ def test_to_disk_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(PathError, match="No space left on device"):
         DocBin(docs=[Doc(vocab, words=["new"])]).to_disk(path)
     assert os.listdir(tmp_path) == ["out.spacy"] and path.read_bytes() == old
 

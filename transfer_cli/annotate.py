@@ -1,14 +1,13 @@
 """Applying a pipeline to files (the engine of `apply`): read texts or docs lazily,
 annotate in batches, write .spacy or JSONL atomically."""
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple, Union
 
 import tqdm
 
 from .errors import DataError, PathError
+from .fileio import atomic_file, check_output_file
 from .pipeline.build import load
 from .tokens import Doc
 from .tokens.docbin import DocBin
@@ -84,35 +83,31 @@ def doc_to_json(doc: Doc) -> Dict[str, Any]:
 
 
 def annotate_files(model_path: Union[str, Path], input_path: Union[str, Path], output_path: Union[str, Path], *,
-                   text_key: str = "text", batch_size: int = 64, progress: bool = True) -> int:
+                   text_key: str = "text", batch_size: int = 64, progress: bool = True, force: bool = False) -> int:
+    """Annotate every input text into `output_path` (.spacy or .jsonl), written atomically.
+    The output may not be the model or an input, nor lie inside an input directory (a
+    later run would read it back); an existing output is replaced only with `force`."""
     output_path = Path(output_path)
     if output_path.suffix not in (".spacy", ".jsonl"):
         raise PathError("the output file must end in .spacy or .jsonl", path=str(output_path))
+    check_output_file(output_path, inputs=[input_path, model_path], force=force)
     nlp = load(model_path)
     inputs = read_inputs(nlp, Path(input_path), text_key)
     docs = nlp.pipe(inputs, batch_size=batch_size)
     docs = tqdm.tqdm(docs, disable=None if progress else True, desc="annotating", unit="doc", leave=False)
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output_path.name}.", dir=output_path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
     count = 0
-    try:
+    with atomic_file(output_path, binary=output_path.suffix == ".spacy") as f:
         if output_path.suffix == ".spacy":
             docbin = DocBin(store_user_data=False)
             for doc in docs:
                 docbin.add(doc)
                 count += 1
-            tmp.write_bytes(docbin.to_bytes())
+            if count:
+                f.write(docbin.to_bytes())
         else:
-            with tmp.open("w", encoding="utf8") as f:
-                for doc in docs:
-                    f.write(json.dumps(doc_to_json(doc), ensure_ascii=False) + "\n")
-                    count += 1
+            for doc in docs:
+                f.write(json.dumps(doc_to_json(doc), ensure_ascii=False) + "\n")
+                count += 1
         if count == 0:
             raise DataError("the input holds no texts to annotate", path=str(input_path))
-        os.replace(tmp, output_path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return count

@@ -141,7 +141,8 @@ def log_words_per_second(log_path: Path) -> Optional[float]:
 def evaluate_best(system: str, model: Path, dev: Path, out: Path) -> Dict[str, Any]:
     module = "spacy" if system == "spacy" else "transfer_cli"
     start = time.perf_counter()
-    run_cli([module, "evaluate", str(model), str(dev), "--output", str(out)])
+    force = [] if system == "spacy" else ["--force"]  # a repeated round replaces its metrics file
+    run_cli([module, "evaluate", str(model), str(dev), "--output", str(out), *force])
     seconds = time.perf_counter() - start
     metrics = json.loads(out.read_text(encoding="utf8"))
     return {"tag_acc": metrics.get("tag_acc"), "speed": metrics.get("speed"), "cli_seconds": seconds}

@@ -13,17 +13,20 @@ def apply_cli(
     model: Path = typer.Argument(..., help="Trained pipeline directory."),
     input_path: Path = typer.Argument(..., help="Input: .txt (one doc per line), .jsonl ({\"text\": ...} per line), "
                                                 ".spacy, or a directory of these."),
-    output_path: Path = typer.Argument(..., help="Output file: .spacy or .jsonl."),
+    output_path: Path = typer.Argument(..., help="Output file: .spacy or .jsonl (not an input, nor inside an "
+                                                 "input directory)."),
     text_key: str = typer.Option("text", "--text-key", help="JSONL field holding the text."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", help="Docs per batch."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
+    force: bool = typer.Option(False, "--force", "-F", help="Replace OUTPUT if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
-    """Run a pipeline over text/JSONL/.spacy input and write the annotated docs."""
+    """Run a pipeline over text/JSONL/.spacy input and write the annotated docs. An existing
+    OUTPUT is replaced only with --force."""
     from ..annotate import annotate_files
 
     setup_gpu(gpu_id)
     n_docs = annotate_files(model, input_path, output_path, text_key=text_key, batch_size=batch_size,
-                            progress=not quiet)
+                            progress=not quiet, force=force)
     msg.good(f"Annotated {n_docs} docs → {output_path}")

@@ -1,6 +1,5 @@
 """`transfer-cli convert`: CoNLL-U, CoNLL-2003/IOB and JSONL corpora → `.spacy` files."""
-import shutil
-import tempfile
+import os
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -8,6 +7,7 @@ import typer
 from wasabi import msg
 
 from ..errors import DataError, PathError, UserError
+from ..fileio import check_output_file, scratch_dir
 from ..tokens.doc import Doc
 from ..tokens.docbin import DocBin
 from ..tokens.vocab import Vocab
@@ -27,11 +27,12 @@ def convert(
     n_sents: int = typer.Option(1, "--n-sents", "-n",
                                 help="Sentences per doc for CoNLL-U and IOB input (0: no limit)."),
     lang: str = typer.Option("en", "--lang", "-l", help="Language of the tokenizer for raw-text JSONL."),
+    force: bool = typer.Option(False, "--force", "-F", help="Replace .spacy files that already exist in OUTPUT_DIR."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
     """Convert CoNLL-U, CoNLL-2003/IOB or JSONL corpora into .spacy (DocBin) files: one
-    OUTPUT_DIR/<input stem>.spacy per input file."""
-    results = run_convert(input_path, output_dir, converter=converter, n_sents=n_sents, lang=lang)
+    OUTPUT_DIR/<input stem>.spacy per input file. An existing .spacy file is replaced only with --force."""
+    results = run_convert(input_path, output_dir, converter=converter, n_sents=n_sents, lang=lang, force=force)
     for out_path, stats, warnings in results:
         if warnings:
             msg.warn(f"{len(warnings)} entit{'y' if len(warnings) == 1 else 'ies'} in {stats['input']} could not "
@@ -45,31 +46,34 @@ def convert(
 
 
 def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", n_sents: int = 1,
-                lang: str = "en") -> List[Tuple[Path, Dict, List[str]]]:
-    """Convert every input file; all outputs appear together at the end, or none on error."""
+                lang: str = "en", force: bool = False) -> List[Tuple[Path, Dict, List[str]]]:
+    """Convert every input file; all outputs appear together at the end, or none on
+    error (no file, and no new folder). An existing output file is an error unless `force`."""
     from ..training.readers import DocReader, input_files, resolve_converter  # the engine loads thinc: not for --help
 
     converter = resolve_converter(converter)
     if n_sents < 0:
         raise UserError(f"-n must be 0 (no limit) or more, not {n_sents}")
-    files = input_files(Path(input_path))
+    input_path, output_dir = Path(input_path), Path(output_dir)
+    files = input_files(input_path)
     stems: Dict[str, Path] = {}
     for path in files:
         if path.stem in stems:
             raise UserError(f"{stems[path.stem]} and {path} would both be written to {path.stem}.spacy")
         stems[path.stem] = path
-    output_dir = Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise PathError(f"output path {output_dir} exists and is not a directory")
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        tmp_dir = Path(tempfile.mkdtemp(prefix=".convert-", dir=str(output_dir)))
-    except OSError as e:
-        raise PathError(f"cannot write to {output_dir}: {e.strerror}") from None
+    if input_path.is_dir() and output_dir.resolve() == input_path.resolve():
+        raise PathError("the output folder is the input folder, so the next run would read the .spacy files as "
+                        "input: write them to another folder", path=str(output_dir))
+    for path in files:
+        check_output_file(output_dir / f"{path.stem}.spacy", inputs=[path], force=force)
     vocab = Vocab()
     make_doc = _lazy_tokenizer(lang, vocab)
     results = []
-    try:
+    # stage in a hidden folder beside the first output: it creates OUTPUT_DIR if needed,
+    # and on error removes what it created, so a failed run leaves nothing
+    with scratch_dir(output_dir / f"{files[0].stem}.spacy") as staging:
         for path in files:
             reader = DocReader(path, converter, vocab, n_sents=n_sents, make_doc=make_doc)
             doc_bin = DocBin()
@@ -79,13 +83,16 @@ def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", 
                 _count(doc, stats)
             if not stats["docs"]:
                 raise DataError("no documents found (the input is empty)", path=str(path))
-            tmp_path = tmp_dir / f"{path.stem}.spacy"
+            tmp_path = staging / f"{path.stem}.spacy"
             doc_bin.to_disk(tmp_path)
             results.append((output_dir / tmp_path.name, stats, list(reader.warnings), tmp_path))
         for out_path, _, _, tmp_path in results:
-            tmp_path.replace(out_path)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+            check_output_file(out_path, force=force)  # appeared while converting?
+        for out_path, _, _, tmp_path in results:
+            try:
+                os.replace(tmp_path, out_path)
+            except OSError as e:
+                raise PathError(f"cannot write here: {e.strerror}", path=str(out_path)) from None
     return [(out_path, stats, warnings) for out_path, stats, warnings, _ in results]
 
 

@@ -15,19 +15,22 @@ def evaluate_cli(
     model: Path = typer.Argument(..., help="Trained pipeline directory (e.g. output/model-best)."),
     data_path: Path = typer.Argument(..., help="Gold data: .spacy, CoNLL-U, IOB or JSONL file, or a directory."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the metrics to this JSON file."),
+    force: bool = typer.Option(False, "--force", "-F", help="Replace the --output file if it exists."),
     gold_preproc: bool = typer.Option(False, "--gold-preproc", "-G", help="Use the gold tokenization."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
-    """Score a trained pipeline on gold data: a table of every score and words/second."""
+    """Score a trained pipeline on gold data: a table of every score and words/second.
+    An existing --output file is replaced only with --force."""
     from ..evaluation import evaluate_pipeline
+    from ..fileio import check_output_file, write_text_atomic
 
+    if output is not None:  # before the work: the metrics must not replace an input or a file silently
+        check_output_file(output, inputs=[model, data_path], force=force)
     setup_gpu(gpu_id)
     scores = evaluate_pipeline(model, data_path, gold_preproc=gold_preproc)
     print_scores(scores)
     if output is not None:
-        from ..config.loading import write_text_atomic
-
         write_text_atomic(output, srsly.json_dumps(scores, indent=2) + "\n")
         msg.good(f"Saved metrics to {output}")
 

@@ -16,23 +16,28 @@ def fill_config_cli(
     output: str = typer.Argument("-", help="File to write, or - for stdout (the config only)."),
     pretraining: bool = typer.Option(False, "--pretraining", "-pt", help="Also fill a complete [pretraining] block."),
     diff: bool = typer.Option(False, "--diff", "-D", help="Show what was filled in, as a diff."),
+    force: bool = typer.Option(False, "--force", "-F", help="Replace OUTPUT if it exists (OUTPUT may be BASE)."),
     code: Optional[Path] = typer.Option(None, "--code", "-c",
                                         help="Python file with registered functions to import first."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
     """Fill every missing setting from the defaults, the component factories and the
-    registered functions' signatures. Overrides: --section.key value."""
+    registered functions' signatures. An existing OUTPUT is replaced only with --force.
+    Overrides: --section.key value."""
     from ..config import config_diff, config_to_str, fill_config, load_config, write_config
+    from ..fileio import check_output_file
 
     args = list(ctx.args)
     if output.startswith("--"):  # OUTPUT left out: click took the first override for it
         args, output = [output, *args], "-"
     overrides = parse_overrides(args)
+    is_stdout = output == "-"
+    if not is_stdout:
+        check_output_file(output, force=force)
     import_code(code)
     config = load_config(base, overrides)
     filled = fill_config(config, pretraining=pretraining)
     before, after = config_to_str(config), config_to_str(filled)
-    is_stdout = output == "-"
     # with the config on stdout, messages and the diff go to stderr
     printer = Printer(no_print=is_stdout)
     write_config(filled, output)

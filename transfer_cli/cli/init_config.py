@@ -30,18 +30,19 @@ def init_config_cli(
     pretraining: bool = typer.Option(False, "--pretraining", "-pt", help="Add the [pretraining] block."),
     shared: bool = typer.Option(True, "--shared/--independent",
                                 help="One tok2vec shared through listeners, or a tok2vec in each component."),
-    force: bool = typer.Option(False, "--force", "-F", help="Overwrite OUTPUT if it exists."),
+    force: bool = typer.Option(False, "--force", "-F", help="Replace OUTPUT if it exists."),
     code: Optional[Path] = typer.Option(None, "--code", "-c",
                                         help="Python file registering your own factories or functions."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
-    """Write a complete training config for a pipeline: fill-config on it changes nothing."""
+    """Write a complete training config for a pipeline: fill-config on it changes nothing.
+    An existing OUTPUT is replaced only with --force."""
     from ..config import init_config, write_config
-    from ..errors import PathError
+    from ..fileio import check_output_file
 
     is_stdout = output == "-"
-    if not is_stdout and Path(output).exists() and not force:
-        raise PathError("the output file exists: pass --force to overwrite it", path=output)
+    if not is_stdout:
+        check_output_file(output, force=force)
     import_code(code)
     components = [name.strip() for name in pipeline.split(",") if name.strip()]
     config = init_config(lang=lang, pipeline=components, optimize=optimize.value, gpu=gpu, vectors=vectors,

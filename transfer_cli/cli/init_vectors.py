@@ -59,7 +59,8 @@ def init_vectors_cli(
     lang: str = typer.Argument(..., help="Language code of the pipeline the vectors are for, e.g. en."),
     vectors_loc: Path = typer.Argument(..., help="word2vec/GloVe/fastText .vec/.txt (.gz/.bz2/.xz/.zip/.tar.gz), "
                                                  "word2vec .bin, or a floret table (--mode floret)."),
-    output_dir: Path = typer.Argument(..., help="Directory to write (a pipeline with the vectors in vocab/vectors)."),
+    output_dir: Path = typer.Argument(..., help="Directory to write (a pipeline with the vectors in vocab/vectors). "
+                                                "An existing one is replaced only if transfer-cli wrote it."),
     truncate: int = typer.Option(0, "--truncate", help="Read only the first N rows (0: all)."),
     prune: int = typer.Option(-1, "--prune", help="Keep the first N rows; map every other word to its nearest "
                                                   "kept vector (cosine)."),

@@ -1,6 +1,12 @@
-"""`transfer-cli train CONFIG`: train a pipeline; model-best and model-last go to --output."""
+"""`transfer-cli train CONFIG`: train a pipeline; model-best and model-last go to --output.
+
+Ctrl-C (SIGINT) and SIGTERM (sent by `timeout`, CI runners and job schedulers) both stop
+training, save model-last and exit: 130 after Ctrl-C, 143 (128 + 15, the shell's code for
+a process ended by SIGTERM) after SIGTERM, so a caller can tell them apart."""
+import signal
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Iterator, Optional
 
 import typer
 from wasabi import msg
@@ -14,18 +20,22 @@ def train_cli(
     ctx: typer.Context,
     config_path: Path = typer.Argument(..., help="Training config (.cfg); '-' reads stdin."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Directory for model-best, model-last "
-                                                                      "and training_log.jsonl."),
+                                                                      "and training_log.jsonl (replaced only if "
+                                                                      "transfer-cli wrote them; other files are "
+                                                                      "left alone)."),
     code: Optional[Path] = typer.Option(None, "--code", "-c", help="Python file with registered functions."),
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
     """Train a pipeline from a config. Overrides: --section.key value (e.g. --paths.train corpus/train.spacy
-    --training.max_steps 200)."""
+    --training.max_steps 200). Ctrl-C or SIGTERM saves model-last and stops (exit 130 / 143)."""
     from ..config.loading import load_config
-    from ..training.train import train_from_config
+    from ..training.train import check_output_dir, train_from_config
 
     overrides = parse_overrides(ctx.args)
+    if output is not None:
+        check_output_dir(output)
     import_code(code)
     config = load_config(config_path, overrides)
     setup_gpu(gpu_id)
@@ -37,13 +47,49 @@ def train_cli(
             msg.info(f"Pipeline: {setup.nlp.pipe_names}")
             msg.info(f"Initial learn rate: {getattr(setup.optimizer, 'learn_rate', '?')}")
 
-    summary = train_from_config(config, output, use_gpu=gpu_id, quiet=quiet, on_setup=announce)
+    with _sigterm_as_interrupt() as received:
+        try:
+            summary = train_from_config(config, output, use_gpu=gpu_id, quiet=quiet, on_setup=announce)
+        except _Terminated:  # before training started, or a second signal during the final save
+            msg.warn("Terminated (SIGTERM)")
+            raise typer.Exit(EXIT_SIGTERM)
     if summary["interrupted"]:
-        msg.warn(f"Interrupted at step {summary['steps']}: saved model-last" + (f" to {output}" if output else ""))
-        raise typer.Exit(130)
+        what = "Terminated (SIGTERM)" if received.get("sigterm") else "Interrupted"
+        msg.warn(f"{what} at step {summary['steps']}: saved model-last" + (f" to {output}" if output else ""))
+        raise typer.Exit(EXIT_SIGTERM if received.get("sigterm") else EXIT_SIGINT)
     if summary["best_score"] is None:
         msg.warn("Training stopped before the first evaluation: set [training] eval_frequency <= max_steps")
     else:
         msg.good(f"Best score {summary['best_score']:.4f} at step {summary['best_step']}")
     if output is not None:
         msg.good(f"Saved pipeline to {output}/model-best and {output}/model-last")
+
+
+EXIT_SIGINT = 130  # 128 + SIGINT (2)
+EXIT_SIGTERM = 143  # 128 + SIGTERM (15)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so training stops (and
+    saves model-last) the same way."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[Dict[str, bool]]:
+    """While the block runs, SIGTERM raises _Terminated; the yielded dict records
+    whether it came. Off the main thread (no handlers there) SIGTERM keeps its default."""
+    received: Dict[str, bool] = {}
+
+    def on_sigterm(signum, frame) -> None:
+        received["sigterm"] = True
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -3,16 +3,15 @@ its errors into one-line ConfigErrors that name the file and line, applies
 `--section.key value` overrides and checks that every variable names something."""
 import ast
 import configparser
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
 from confection import Config, ConfigValidationError
 
 from ..errors import ConfigError, PathError
+from ..fileio import write_text_atomic
 from .interpolation import check_variables, interpolate_config
 from .overrides import apply_overrides
 from .registry import suggest
@@ -157,27 +156,6 @@ def write_config(config: Config, path: PathLike) -> None:
         sys.stdout.flush()
         return
     write_text_atomic(Path(path), text)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    parent = path.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    except OSError as e:
-        raise PathError(f"cannot write here: {e.strerror}", path=str(path)) from e
-    try:
-        with os.fdopen(fd, "w", encoding="utf8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise PathError(f"cannot write the config: {e.strerror}", path=str(path)) from e
-        raise
 
 
 __all__ = ["load_config", "load_config_from_str", "read_config_text", "parse_config_text", "config_to_str",

@@ -1,10 +1,9 @@
 """Writing and reading a pipeline directory: config.cfg, meta.json, vocab/,
 tokenizer/, one folder per component. No pickle: JSON, msgpack bytes, .npy,
-safetensors. Writes go to a temporary sibling directory that is renamed into place.
+safetensors. Writes go to a hidden sibling directory that is renamed into place
+(fileio.atomic_dir); an existing directory is replaced only if transfer-cli wrote it.
 Reads treat the directory as untrusted: links may not lead outside it, only
 regular files are read, and an empty or damaged file is one error naming it."""
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Dict
 
@@ -14,7 +13,7 @@ from confection import Config
 from ..about import __version__
 from ..config.loading import load_config_from_str
 from ..errors import DataError, PathError, PipelineError
-from ..fileio import replace_dir
+from ..fileio import OWNER_KEY, atomic_dir
 from ..model_files import TEXT_LIMIT, check_saved_dir, read_file_json, read_file_text, read_string_list
 from .vectors import read_pipeline_vectors
 
@@ -27,7 +26,7 @@ def pipeline_meta(nlp: "Pipeline") -> Dict[str, Any]:
     meta.setdefault("name", "pipeline")
     meta.setdefault("version", "0.0.0")
     meta["lang"] = nlp.lang
-    meta["transfer_cli_version"] = __version__
+    meta[OWNER_KEY] = __version__  # marks the directory as ours: a later save may replace it
     meta["pipeline"] = nlp.pipe_names
     meta["components"] = nlp.component_names
     meta["disabled"] = nlp.disabled
@@ -39,19 +38,8 @@ def pipeline_meta(nlp: "Pipeline") -> Dict[str, Any]:
 
 
 def write_pipeline(nlp: "Pipeline", path: Path) -> None:
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=parent))
-    except OSError as e:
-        raise PathError(f"Cannot write the pipeline to {path}: {e.strerror}") from e
-    try:
+    with atomic_dir(Path(path)) as tmp:
         _write_contents(nlp, tmp)
-        replace_dir(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _write_contents(nlp: "Pipeline", path: Path) -> None:
@@ -59,8 +47,6 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
     if unsaved:
         raise PipelineError(f"Cannot save components {unsaved}: they were added without a config block "
                             f"(use nlp.add_pipe(factory_name) so they can be rebuilt when loading)")
-    nlp.config.to_disk(path / "config.cfg")
-    srsly.write_json(path / "meta.json", pipeline_meta(nlp))
     vocab_dir = path / "vocab"
     vocab_dir.mkdir()
     srsly.write_json(vocab_dir / "strings.json", nlp.vocab.strings.to_list())
@@ -71,6 +57,10 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
     for name, component in nlp.components:
         if hasattr(component, "to_disk"):
             component.to_disk(path / name)
+    # config.cfg and meta.json last: a directory without them is incomplete, so a
+    # half-written one neither loads nor is taken for ours
+    nlp.config.to_disk(path / "config.cfg")
+    srsly.write_json(path / "meta.json", pipeline_meta(nlp))
 
 
 def read_pipeline_config(path: Path) -> Config:

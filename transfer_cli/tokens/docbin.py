@@ -10,9 +10,7 @@ String attributes hold 64-bit MurmurHash values, except that spaCy stores a stri
 that is one of its symbols (all UPOS tags, some labels and deps) as the symbol's small
 ID. Our Doc always stores the hash, so values are translated on the way in and out
 (spacy_symbols.py). MORPH is the hash of the normalised FEATS string."""
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Union
@@ -21,6 +19,7 @@ import numpy
 import srsly
 
 from ..errors import DataError, PathError
+from ..fileio import write_bytes_atomic
 from . import attrs as A
 from .doc import Doc
 from .morph import normalize_morph
@@ -360,7 +359,10 @@ class DocBin:
     # -- files ------------------------------------------------------------------------------------
     def to_disk(self, path: Union[str, Path]) -> None:
         """Write to `path` (a temp file renamed into place, so no half-written file is left)."""
-        atomic_write_bytes(Path(path), self.to_bytes())
+        path = Path(path)
+        if not path.parent.is_dir():
+            raise PathError(f"cannot write {path}: directory {path.parent} does not exist")
+        write_bytes_atomic(path, self.to_bytes())
 
     def from_disk(self, path: Union[str, Path]) -> "DocBin":
         path = Path(path)
@@ -373,25 +375,3 @@ class DocBin:
         except OSError as e:
             raise PathError(f"cannot read {path}: {e.strerror}") from None
         return self.from_bytes(data, path=path)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to a temp file beside `path`, then rename it into place."""
-    parent = path.parent
-    if not parent.is_dir():
-        raise PathError(f"cannot write {path}: directory {parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=str(parent), prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:
-        raise PathError(f"cannot write to {parent}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as file_:
-            file_.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

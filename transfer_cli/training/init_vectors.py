@@ -11,8 +11,6 @@ language with the table in vocab/vectors and the words in vocab/strings.json, wr
 in the staging directory and renamed into place: an error leaves nothing behind.
 """
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
@@ -22,7 +20,7 @@ import srsly
 from confection import Config
 
 from ..errors import DataError, PathError, UserError
-from ..fileio import replace_dir
+from ..fileio import dir_problem, replace_dir, scratch_dir
 from ..pipeline.build import pipeline_from_config
 from ..tokens.vectors.loaders import open_vectors_file, read_vectors
 from ..tokens.vectors.npy import NpyWriter, truncate_rows
@@ -75,24 +73,17 @@ def init_vectors(lang: str, vectors_loc: Path, output_dir: Path, *, truncate: in
                         "(they are hash buckets)")
     if mode == "floret" and prune > 0:
         raise UserError("--prune cannot be used with --mode floret: every word already shares hashed rows")
-    if output_dir.exists() and not output_dir.is_dir():
-        raise PathError("cannot write the vectors there: a file of that name exists", path=str(output_dir))
+    problem = dir_problem(output_dir)  # an existing directory is replaced only if we wrote it
+    if problem:
+        raise PathError(problem, path=str(output_dir))
     progress = progress or Progress()
-    parent = output_dir.parent if str(output_dir.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.tmp-", dir=parent))
-    except OSError as e:
-        raise PathError(f"cannot write the vectors: {e.strerror}", path=str(output_dir)) from None
-    try:
+    with scratch_dir(output_dir) as staging:
         table, words_path, report = _read_table(vectors_loc, staging, truncate, prune, mode, attr, progress)
         report.name = table.name = name or _default_name(vectors_loc)
         _write_pipeline(lang, table, words_path, staging / "pipeline")
         del table
         replace_dir(staging / "pipeline", output_dir)
         return report
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _default_name(path: Path) -> str:

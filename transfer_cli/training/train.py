@@ -2,12 +2,15 @@
 each new best evaluation), model-last (at the end, or on Ctrl-C) and
 training_log.jsonl (one line per evaluation)."""
 import dataclasses
+import json
 import sys
 from pathlib import Path
 from typing import IO, Any, Dict, Optional
 
 from confection import Config
 
+from ..errors import PathError
+from ..fileio import dir_problem, recover
 from .initialize import TrainingSetup, init_pipeline
 from .loop import StepInfo, TrainingSettings, train_loop, write_log_line
 
@@ -25,6 +28,8 @@ def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: i
                       stdout: Optional[IO] = None, stderr: Optional[IO] = None, quiet: bool = False,
                       on_setup=None) -> Dict[str, Any]:
     """Initialize and train. Returns a summary (best score, steps, paths)."""
+    if output_path is not None:
+        check_output_dir(Path(output_path))  # before the work, not after hours of training
     setup = init_pipeline(config, use_gpu=use_gpu)
     if on_setup is not None:
         on_setup(setup)
@@ -39,10 +44,8 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
     settings = settings_from(training)
     if output_path is not None:
         output_path = Path(output_path)
-        output_path.mkdir(parents=True, exist_ok=True)
-        log_path = output_path / LOG_NAME
-        if log_path.exists():
-            log_path.unlink()
+        check_output_dir(output_path)
+    log_started = False
     log_step, finalize = training["logger"](nlp, stdout, stderr, score_weights=settings.score_weights,
                                             eval_frequency=settings.eval_frequency,
                                             max_steps=settings.max_steps, quiet=quiet)
@@ -58,9 +61,14 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
         target.to_disk(output_path / name)
 
     def on_step(info: StepInfo) -> None:
+        nonlocal log_started
         last_info["step"] = info
         log_step(info)
         if info.scores is not None and output_path is not None:
+            if not log_started:  # the first evaluation replaces the previous run's log
+                _make_output_dir(output_path)
+                (output_path / LOG_NAME).unlink(missing_ok=True)
+                log_started = True
             write_log_line(output_path / LOG_NAME, info)
 
     def on_best(info: StepInfo) -> None:
@@ -81,3 +89,44 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
     return {"best_score": best.score if best else None, "best_step": best.step if best else None,
             "best_scores": best.scores if best else None, "steps": step_info.step if step_info else 0,
             "interrupted": interrupted, "output": str(output_path) if output_path else None}
+
+
+def check_output_dir(path: Path) -> None:
+    """Refuse (PathError) an output folder training may not write into: a file, a
+    model-best/model-last that transfer-cli did not write (or that holds files it did
+    not write), or a training log that is not one. Other files in it are never touched.
+    Also restores what a killed save left (see fileio.recover)."""
+    if path.exists() and not path.is_dir():
+        raise PathError("--output must be a folder, but a file of that name exists", path=str(path))
+    for name in ("model-best", "model-last"):
+        recover(path / name)
+        problem = dir_problem(path / name)
+        if problem:
+            raise PathError(problem, path=str(path / name))
+    log = path / LOG_NAME
+    if log.is_symlink() or log.is_dir() or (log.exists() and not _is_training_log(log)):
+        raise PathError("this is not a training log transfer-cli wrote, so it was not replaced: move it or choose "
+                        "another --output", path=str(log))
+
+
+def _is_training_log(path: Path) -> bool:
+    """Empty, or a first line that is one of write_log_line's records."""
+    try:
+        with path.open(encoding="utf8") as f:
+            first = f.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not first.strip():
+        return path.stat().st_size == len(first.encode("utf8"))
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and {"step", "score", "scores"} <= record.keys()
+
+
+def _make_output_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PathError(f"cannot create the output folder: {e.strerror}", path=str(path)) from None
