@@ -306,12 +306,14 @@ def test_bad_input_in_a_later_chunk_keeps_an_existing_output(tmp_path, monkeypat
     path = tmp_path / "v.txt"
     lines = [f"w{i} 1 2 3" for i in range(40)] + ["oops 1 2", "z 1 2 3"]
     path.write_text("\n".join(lines) + "\n", encoding="utf8")
-    (tmp_path / "out").mkdir()
-    (tmp_path / "out" / "keep.txt").write_text("old")
+    good = tmp_path / "good.txt"
+    good.write_text("old 1 2 3\n", encoding="utf8")
+    init_vectors("en", good, tmp_path / "out")  # an earlier output: replaceable, but only by a complete one
+    before = (tmp_path / "out" / "vocab" / "strings.json").read_bytes()
     with pytest.raises(DataError, match="v.txt:41") as info:
         init_vectors("en", path, tmp_path / "out")
     assert "the row has 2 values" in str(info.value)
-    assert (tmp_path / "out" / "keep.txt").read_text() == "old"
+    assert (tmp_path / "out" / "vocab" / "strings.json").read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
 

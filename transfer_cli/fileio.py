@@ -271,8 +271,8 @@ def check_output_file(output: PathLike, *, inputs: Iterable[PathLike] = (), forc
             raise PathError(f"this is {which}, which the output would replace: choose another output file",
                             path=str(output))
         if relation == "inside":
-            raise PathError(f"the output lies inside the input directory {source}, so a later run would read it "
-                            f"as input: write it elsewhere", path=str(output))
+            raise PathError(f"the output lies inside the input directory {source}, which a later run would read "
+                            f"again: write it elsewhere", path=str(output))
     if output.is_dir():
         raise PathError("is a directory: expected a file path", path=str(output))
     if os.path.lexists(output) and not force:
