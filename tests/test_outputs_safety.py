@@ -12,32 +12,25 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, ROOT, SAMPLE, starter_config
+from conftest import cli as cli_collapsed
 
 import transfer_cli
 from transfer_cli import fileio
-from transfer_cli.cli.app import _register_commands, app
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.errors import PathError
 from transfer_cli.pipeline import serialize
 from transfer_cli.tokens import Vocab
 from transfer_cli.tokens.docbin import DocBin
+from transfer_cli.training.train import check_output_dir, train_from_config
 
-ROOT = Path(__file__).parent.parent
-SAMPLE = ROOT / "sample_data"
-EWT_TRAIN = SAMPLE / "en_ewt" / "train.conllu"
-EWT_DEV = SAMPLE / "en_ewt" / "dev.conllu"
-NER_DEV = SAMPLE / "ner" / "dev.jsonl"
 GLOVE = SAMPLE / "vectors" / "glove_small.txt"
-
-_register_commands()
-runner = CliRunner()
 
 
 def cli(*args):
-    result = runner.invoke(app, [str(a) for a in args])
-    # one line: without the printer's colors and line wrapping
-    return result.exit_code, " ".join(re.sub(r"\x1b\[[0-9;]*m", "", result.output).split())
+    """(exit code, output on one line without the printer's colors)."""
+    code, output = cli_collapsed(*args)
+    return code, re.sub(r"\x1b\[[0-9;]*m", "", output)
 
 
 def assert_one_error_line(output: str, *needles: str) -> None:
@@ -160,16 +153,12 @@ def test_train_output_that_is_a_file(tmp_path):
 
 
 def test_retraining_replaces_our_models_and_keeps_other_files(tmp_path, umask_022):
-    from transfer_cli.config.loading import load_config_from_str
-    from transfer_cli.training.train import train_from_config
-
     out = tmp_path / "out"
     transfer_cli.blank("en").to_disk(out / "model-last")  # an earlier run's output: ours
     (out / "notes.txt").write_text("keep me")
     (out / "training_log.jsonl").write_text(json.dumps({"step": 1, "score": 0.1, "scores": {}}) + "\n")
-    config = load_config_from_str(init_config(pipeline=["tagger"]).to_str(), {
-        "paths.train": str(EWT_TRAIN), "paths.dev": str(EWT_DEV), "training.max_steps": 4,
-        "training.eval_frequency": 2, "corpora.train.limit": 20, "corpora.dev.limit": 5})
+    config = starter_config(["tagger"], EWT_TRAIN, EWT_DEV, max_steps=4, eval_frequency=2,
+                            overrides={"corpora.train.limit": 20, "corpora.dev.limit": 5})
     train_from_config(config, out, quiet=True)
     assert sorted(os.listdir(out)) == ["model-best", "model-last", "notes.txt", "training_log.jsonl"]
     assert (out / "notes.txt").read_text() == "keep me"
@@ -390,8 +379,6 @@ def first_model(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("moment", ["between-renames", "while-writing", "while-deleting-old"])
 def test_a_save_killed_at_any_moment_leaves_or_recovers_a_complete_model(tmp_path, moment):
-    from transfer_cli.training.train import check_output_dir
-
     target = first_model(tmp_path)
     kill_during_save(target, moment)
     leftovers = [name for name in os.listdir(target.parent) if name != "model-best"]
