@@ -161,6 +161,9 @@ def test_a_saved_pipeline_whose_config_names_a_path_is_refused(model, tmp_path):
                            .replace('"tok2vec", "tagger"', f'"tok2vec", "{escape}"')
                            .replace("[components.tagger", f"[components.{escape}"))
     assert f'"{escape}"' in config_path.read_text()
+    meta = srsly.read_json(model / "meta.json")
+    del meta["config_sha256"]  # an edit made on purpose, as the checksum error says to do it
+    srsly.write_json(model / "meta.json", meta)
     with pytest.raises(ConfigError, match="not a valid component name"):
         transfer_cli.load(model)
     code, output = cli("evaluate", model, DEV)
@@ -354,18 +357,24 @@ def _truncate(path: Path, fraction: float = 0.5) -> None:
 
 
 def _truncate_mid_line(path: Path) -> None:
-    """Cut near the middle, inside a line: where a 50% cut falls depends on the length of
-    the absolute corpus paths in the config, and a cut that happens to fall at the end of
-    a section leaves a shorter config that parses (a gap noted for the load side)."""
+    """Cut near the middle, inside a line."""
     text = path.read_text(encoding="utf8")
     middle = text.index("\n", len(text) // 2)
     path.write_text(text[:middle - 2], encoding="utf8")
+
+
+def _truncate_at_section_end(path: Path) -> None:
+    """Cut just before the last section: what is left parses as a shorter config, so only
+    meta.json's checksum tells it from a complete one."""
+    text = path.read_text(encoding="utf8")
+    path.write_text(text[:text.rindex("\n[") + 1], encoding="utf8")
 
 
 DAMAGE = {
     "empty config.cfg": ("config.cfg", lambda p: p.write_bytes(b"")),
     "blank config.cfg": ("config.cfg", lambda p: p.write_text("\n  \n")),
     "truncated config.cfg": ("config.cfg", lambda p: _truncate_mid_line(p)),
+    "config.cfg cut at a section end": ("config.cfg", _truncate_at_section_end),
     "empty meta.json": ("meta.json", lambda p: p.write_bytes(b"")),
     "truncated meta.json": ("meta.json", _truncate),
     "meta.json not an object": ("meta.json", lambda p: p.write_text("[1, 2]")),
@@ -424,3 +433,14 @@ def test_an_empty_config_is_not_a_blank_pipeline_and_vectors_files_say_what_is_w
     vectors.write_bytes(data[:-4])
     with pytest.raises(DataError, match="header describes"):
         Vectors().from_disk(vectors.parent)
+
+
+def test_a_config_edited_after_saving_is_refused_unless_its_checksum_is_removed(model):
+    config_path = model / "config.cfg"
+    config_path.write_text(config_path.read_text().replace("[training]", "[training]\n# edited"))
+    with pytest.raises(DataError, match="checksum"):
+        transfer_cli.load(model)
+    meta = srsly.read_json(model / "meta.json")
+    del meta["config_sha256"]
+    srsly.write_json(model / "meta.json", meta)
+    assert transfer_cli.load(model).pipe_names == ["tok2vec", "tagger"]

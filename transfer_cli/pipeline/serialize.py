@@ -4,8 +4,9 @@ safetensors. Writes go to a hidden sibling directory that is renamed into place
 (fileio.atomic_dir); an existing directory is replaced only if transfer-cli wrote it.
 Reads treat the directory as untrusted: links may not lead outside it, only
 regular files are read, and an empty or damaged file is one error naming it."""
+import hashlib
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import srsly
 from confection import Config
@@ -21,8 +22,16 @@ from .vectors import read_pipeline_vectors
 # builds on this module (Pipeline.to_disk/from_disk).
 
 
-def pipeline_meta(nlp: "Pipeline") -> Dict[str, Any]:
+# meta.json's key for the SHA-256 of config.cfg: a config cut at a line end still parses,
+# so only a checksum tells a truncated one from a shorter valid one
+CONFIG_CHECKSUM_KEY = "config_sha256"
+
+
+def pipeline_meta(nlp: "Pipeline", config_text: Optional[str] = None) -> Dict[str, Any]:
     meta = dict(nlp.meta)
+    meta.pop(CONFIG_CHECKSUM_KEY, None)
+    if config_text is not None:
+        meta[CONFIG_CHECKSUM_KEY] = _sha256(config_text)
     meta.setdefault("name", "pipeline")
     meta.setdefault("version", "0.0.0")
     meta["lang"] = nlp.lang
@@ -59,8 +68,13 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
             component.to_disk(path / name)
     # config.cfg and meta.json last: a directory without them is incomplete, so a
     # half-written one neither loads nor is taken for ours
-    nlp.config.to_disk(path / "config.cfg")
-    srsly.write_json(path / "meta.json", pipeline_meta(nlp))
+    config_text = nlp.config.to_str()
+    (path / "config.cfg").write_text(config_text, encoding="utf8")
+    srsly.write_json(path / "meta.json", pipeline_meta(nlp, config_text))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf8")).hexdigest()
 
 
 def read_pipeline_config(path: Path) -> Config:
@@ -73,12 +87,24 @@ def read_pipeline_config(path: Path) -> Config:
     if not config_path.exists() and not config_path.is_symlink():
         raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
     text = read_file_text(config_path, limit=TEXT_LIMIT, what="pipeline config")
+    _check_config_checksum(path, config_path, text)
     config = load_config_from_str(text, path=str(config_path))
     pipeline = (config.get("nlp") or {}).get("pipeline")
     if not isinstance(pipeline, list):
         raise DataError("the pipeline config has no [nlp] pipeline list: not a saved pipeline's config "
                         "(truncated or damaged?)", path=str(config_path))
     return config
+
+
+def _check_config_checksum(path: Path, config_path: Path, text: str) -> None:
+    meta_path = path / "meta.json"
+    if not meta_path.exists() and not meta_path.is_symlink():
+        return  # a hand-assembled directory: nothing to check against
+    expected = read_file_json(meta_path, what="pipeline meta", expect=dict).get(CONFIG_CHECKSUM_KEY)
+    if expected is not None and expected != _sha256(text):
+        raise DataError("the pipeline config does not match the checksum in meta.json: truncated or "
+                        "edited after saving? (to edit it on purpose, remove 'config_sha256' from meta.json)",
+                        path=str(config_path))
 
 
 def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
