@@ -6,14 +6,12 @@ well-formed language code get the language-independent rules (shared
 punctuation, URLs, emoticons) without language-specific special cases."""
 import importlib
 import re
-from typing import TYPE_CHECKING, Dict, Optional, Type
+from typing import Dict, Optional, Type
 
 from ..errors import UserError
-
-if TYPE_CHECKING:
-    from ..tokens.vocab import Vocab
-    from .language import LanguageDefaults
-    from .tokenizer import Tokenizer
+from ..tokens.vocab import Vocab
+from .language import LanguageDefaults, MultiLanguage
+from .tokenizer import Tokenizer
 
 # language code -> "module:class", imported on first use
 LANGUAGES: Dict[str, str] = {
@@ -23,37 +21,21 @@ LANGUAGES: Dict[str, str] = {
 _LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
-def get_lang_class(lang: str) -> Type["LanguageDefaults"]:
+def get_lang_class(lang: str) -> Type[LanguageDefaults]:
     """The defaults class of a language code. Codes without their own data fall back to
     the language-independent rules (a subclass of MultiLanguage carrying that code)."""
     if not isinstance(lang, str) or not _LANG_CODE.match(lang):
         raise UserError(f"'{lang}' is not a language code (expected e.g. 'en'); supported: {sorted(LANGUAGES)}")
     target = LANGUAGES.get(lang)
     if target is None:
-        from .language import MultiLanguage
-
         return type(f"Generic_{lang}", (MultiLanguage,), {"lang": lang, "name": f"{lang} (generic rules)"})
     module_name, class_name = target.split(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def create_tokenizer(lang: str = "en", vocab: Optional["Vocab"] = None) -> "Tokenizer":
+def create_tokenizer(lang: str = "en", vocab: Optional[Vocab] = None) -> Tokenizer:
     """A tokenizer with the defaults of `lang`, on `vocab` (or on a new Vocab of that language)."""
     return get_lang_class(lang).create_tokenizer(vocab)
 
 
-def __getattr__(name: str):
-    # Tokenizer and english helpers without importing the rule tables at package import
-    if name == "Tokenizer":
-        from .tokenizer import Tokenizer
-
-        return Tokenizer
-    if name in ("create_english_tokenizer", "english_vocab"):
-        from . import en
-
-        return getattr(en, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["LANGUAGES", "get_lang_class", "create_tokenizer", "Tokenizer",
-           "create_english_tokenizer", "english_vocab"]
+__all__ = ["LANGUAGES", "get_lang_class", "create_tokenizer", "Tokenizer"]

@@ -7,7 +7,7 @@ from typing import Callable, ClassVar, Dict, FrozenSet, Optional
 
 from ..tokens.vocab import Vocab
 from .exceptions import Exceptions, base_exceptions
-from .punctuation import default_regexes
+from .rules import default_regexes
 from .tokenizer import Tokenizer
 
 

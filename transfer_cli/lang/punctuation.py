@@ -128,20 +128,79 @@ def alpha_upper() -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def icons() -> str:
-    """Class body of the 'other symbol' characters (Unicode category So): dingbats,
-    arrows, box drawing, emoji. Each is a token of its own."""
+def _symbol_ranges() -> Ranges:
     ranges: Ranges = []
     category = unicodedata.category
     for cp in range(0x20000):  # no symbols beyond plane 1
         if category(chr(cp)) == "So":
             _extend(ranges, cp, cp)
-    return _class_body(ranges)
+    return ranges
+
+
+def icons() -> str:
+    """Class body of the 'other symbol' characters (Unicode category So): dingbats,
+    arrows, box drawing, emoji. Each is a token of its own."""
+    return _class_body(_symbol_ranges())
 
 
 # --------------------------------------------------------------------------- rule lists
 def _alternation(strings: Sequence[str]) -> str:
     return "|".join(re.escape(s) for s in strings)
+
+
+_PLANE_0_END = 0x10000
+
+
+@functools.lru_cache(maxsize=None)
+def _reworded_pieces() -> Dict[str, Tuple[str, str]]:
+    """Pieces whose plain wording is slow, as (plain, used); both match the same strings.
+
+    Python's re tests a character against the plane-0 part of a class in one lookup but
+    against its higher-plane part range by range, and the letter and symbol classes have
+    hundreds of higher-plane ranges: a lookbehind such as (?<=[upper][upper]) cost about
+    2.5 µs at every position a suffix search tried. The used wording makes the cheap test
+    first (the character matched, or the one a match starts with) and runs the lookbehind
+    only where that passes, and splits the symbol class at plane 1. Earlier versions saved
+    the plain wording; `reword_slow_pieces` rewords saved patterns."""
+    lower, upper, letters, quotes = alpha_lower(), alpha_upper(), alpha(), char_class(QUOTE_CHARS)
+    before_period = f"0-9{lower}{char_class(PERIOD_SPLITTERS)}"
+    dashes, dash_starts = _alternation(HYPHENS), char_class(h[0] for h in HYPHENS)
+    symbols = _symbol_ranges()
+    plane_0 = [[a, min(b, _PLANE_0_END - 1)] for a, b in symbols if a < _PLANE_0_END]
+    higher = [[max(a, _PLANE_0_END), b] for a, b in symbols if b >= _PLANE_0_END]
+    return {
+        # a symbol (emoji, dingbat, arrow): each is a token of its own
+        "symbol": (f"[{icons()}]", f"(?:[{_class_body(plane_0)}]|(?=[\\U00010000-\\U0010FFFF])"
+                                   f"[{_class_body(higher)}])"),
+        # a final period after a lower-case letter, a digit or punctuation
+        "period_after_lower": (rf"(?<=[{before_period}])\.", rf"\.(?<=[{before_period}]\.)"),
+        # a final period after two capitals: 'USA.'
+        "period_after_capitals": (rf"(?<=[{upper}][{upper}])\.", rf"\.(?<=[{upper}][{upper}]\.)"),
+        # a period between a lower- and an upper-case letter: 'end.Start'
+        "period_between": (rf"(?<=[{lower}{quotes}])\.(?=[{upper}{quotes}])",
+                           rf"\.(?<=[{lower}{quotes}]\.)(?=[{upper}{quotes}])"),
+        # a comma between letters: 'a,b'
+        "comma_between": (rf"(?<=[{letters}]),(?=[{letters}])", rf",(?<=[{letters}],)(?=[{letters}])"),
+        # a hyphen or dash between words: 'well-known'
+        "dash_between": (rf"(?<=[{letters}0-9])(?:{dashes})(?=[{letters}])",
+                         rf"(?=[{dash_starts}])(?<=[{letters}0-9])(?:{dashes})(?=[{letters}])"),
+        # ': < > = /' after a letter or digit and before a letter: 'and/or', 'key=value'
+        "sign_between": (rf"(?<=[{letters}0-9])[:<>=/](?=[{letters}])",
+                         rf"[:<>=/](?<=[{letters}0-9][:<>=/])(?=[{letters}])"),
+    }
+
+
+def _piece(name: str) -> str:
+    return _reworded_pieces()[name][1]
+
+
+def reword_slow_pieces(pattern: str) -> str:
+    """`pattern` with every plain wording of a reworded piece replaced by the one in use
+    (same strings matched, faster)."""
+    for plain, used in _reworded_pieces().values():
+        # a used wording may contain the plain one (the dash piece only adds a test before it)
+        pattern = used.join(part.replace(plain, used) for part in pattern.split(used))
+    return pattern
 
 
 def default_prefixes() -> List[str]:
@@ -152,7 +211,7 @@ def default_prefixes() -> List[str]:
         _alternation(CURRENCY_WORDS),
         r"\+(?![0-9])",  # a plus sign, unless it signs a number
         f"[{char_class(singles)}]",
-        f"[{icons()}]",
+        _piece("symbol"),
     ]
 
 
@@ -163,29 +222,28 @@ def default_suffixes() -> List[str]:
         f"[{char_class(singles)}]",
         "……",
         r"\.\.+",
-        f"[{icons()}]",
+        _piece("symbol"),
         "['’][sS]",  # possessive 's
         r"(?<=[0-9])\+",
         r"(?<=°[FfCcKk])\.",  # '30°C.'
         rf"(?<=[0-9])(?:{_alternation(CURRENCY_WORDS)}|[{char_class(CURRENCY_CHARS)}])",
         rf"(?<=[0-9])(?:{_alternation(UNITS)})",
-        rf"(?<=[0-9{alpha_lower()}{char_class(PERIOD_SPLITTERS)}])\.",
-        rf"(?<=[{alpha_upper()}][{alpha_upper()}])\.",  # after two capitals: 'USA.'
+        _piece("period_after_lower"),
+        _piece("period_after_capitals"),
     ]
 
 
 def default_infixes() -> List[str]:
     """Pieces that split a chunk in the middle (all non-overlapping matches are cut)."""
-    quotes = char_class(QUOTE_CHARS)
     return [
         r"\.\.+",
         "…",
-        f"[{icons()}]",
+        _piece("symbol"),
         r"(?<=[0-9])[+\-*^](?=[0-9-])",  # arithmetic between numbers: 2+2, 10-20
-        rf"(?<=[{alpha_lower()}{quotes}])\.(?=[{alpha_upper()}{quotes}])",  # 'end.Start'
-        rf"(?<=[{alpha()}]),(?=[{alpha()}])",  # 'a,b'
-        rf"(?<=[{alpha()}0-9])(?:{_alternation(HYPHENS)})(?=[{alpha()}])",  # 'well-known'
-        rf"(?<=[{alpha()}0-9])[:<>=/](?=[{alpha()}])",  # 'and/or', 'key=value'
+        _piece("period_between"),
+        _piece("comma_between"),
+        _piece("dash_between"),
+        _piece("sign_between"),
     ]
 
 
@@ -204,22 +262,3 @@ def compile_infix_regex(pieces: Iterable[Union[str, Pattern]]) -> Pattern:
 
 def _source(piece: Union[str, Pattern]) -> str:
     return piece.pattern if isinstance(piece, re.Pattern) else piece
-
-
-@functools.lru_cache(maxsize=None)
-def default_patterns() -> Dict[str, str]:
-    """The default rules as pattern strings, keyed by the Tokenizer setting they fill."""
-    from .url import url_pattern
-
-    return {
-        "prefix_search": compile_prefix_regex(default_prefixes()).pattern,
-        "suffix_search": compile_suffix_regex(default_suffixes()).pattern,
-        "infix_finditer": compile_infix_regex(default_infixes()).pattern,
-        "url_match": url_pattern(),
-    }
-
-
-@functools.lru_cache(maxsize=None)
-def default_regexes() -> Dict[str, Pattern]:
-    """The default rules compiled once per process."""
-    return {name: re.compile(pattern) for name, pattern in default_patterns().items()}

@@ -26,6 +26,7 @@ from ..errors import DataError, PathError, UserError
 from ..tokens import attrs as A
 from ..tokens.doc import COL, Doc
 from ..tokens.vocab import Vocab
+from .rules import default_patterns, upgrade_pattern
 
 SearchFunc = Callable[[str], Optional["re.Match"]]
 FinditerFunc = Callable[[str], Iterator["re.Match"]]
@@ -41,6 +42,16 @@ _SPACED = [(False,) * (n - 1) + (True,) if n else () for n in range(_N_SHARED)]
 _NO_SPACES = [(False,) * n for n in range(_N_SHARED)]
 
 _WHITESPACE_SPLIT = re.compile(r"(\s+)").split
+# Affixes are cut one at a time, and each cut used to run the rules over the whole rest of the
+# chunk: n cuts off a run of n punctuation marks cost O(n²). On a rest longer than _WHOLE_REST
+# the rules see a window of _AFFIX_WINDOW characters at its start (prefix) or end (suffix)
+# instead, doubled while the match reaches within _AFFIX_CONTEXT characters of the window's
+# inner edge (where a longer rest could change it: a run of periods, a lookbehind or lookahead
+# cut short). Rules that decide an affix from at most a dozen characters next to it, plus runs
+# such as '\.\.+', get the same answer as on the whole rest; all default rules are of that kind.
+_WHOLE_REST = 64
+_AFFIX_WINDOW = 16
+_AFFIX_CONTEXT = 4
 _ATTR_NAMES = {A.ORTH: "ORTH", A.NORM: "NORM", "orth": "ORTH", "norm": "NORM", "ORTH": "ORTH", "NORM": "NORM"}
 _REGEX_FIELDS = ("prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match")
 _FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"),
@@ -70,9 +81,11 @@ class Tokenizer:
         self._cache: Dict[str, Entry] = {}
         self._rules: Dict[str, SpecialTokens] = {}
         self._specials: Dict[str, List[Piece]] = {}
+        self._longest_special = 0
         # special cases that the affix rules would split, by the pieces they split into
         self._affix_specials: Dict[Tuple[str, ...], str] = {}
-        self._affix_special_lengths: Tuple[int, ...] = ()
+        # the same, by their first piece: {first piece: [(pieces, special)]}
+        self._affix_specials_by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
         # special cases containing whitespace: matched over the whole text's tokens
         self._spaced_specials: Dict[Tuple[Tuple[str, ...], Tuple[bool, ...]], str] = {}
         self._load_rules(rules or {})
@@ -138,11 +151,12 @@ class Tokenizer:
         tokens = _check_special_case(string, substrings)
         self._rules[string] = tokens
         self._specials[string] = _special_pieces(tokens)
+        self._longest_special = max(self._longest_special, len(string))
         self._cache.clear()
         self._affix_specials = {k: v for k, v in self._affix_specials.items() if v != string}
         self._spaced_specials = {k: v for k, v in self._spaced_specials.items() if v != string}
         self._index_special(string)
-        self._affix_special_lengths = tuple(sorted({len(k) for k in self._affix_specials}, reverse=True))
+        self._index_affix_specials()
 
     def _load_rules(self, rules: Dict[str, SpecialTokens]) -> None:
         checked = {string: _check_special_case(string, tokens) for string, tokens in rules.items()}
@@ -153,12 +167,13 @@ class Tokenizer:
     def _reload(self) -> None:
         """Re-derive everything that depends on the rules: the cache and the affix specials."""
         self._cache.clear()
+        self._longest_special = max(map(len, self._specials), default=0)
         self._letters_plain = self._letters_are_plain()
         self._affix_specials = {}
         self._spaced_specials = {}
         for string in self._rules:
             self._index_special(string)
-        self._affix_special_lengths = tuple(sorted({len(k) for k in self._affix_specials}, reverse=True))
+        self._index_affix_specials()
 
     def _index_special(self, string: str) -> None:
         """Register a special case that the affix rules would cut into pieces, so that the
@@ -173,6 +188,12 @@ class Tokenizer:
         else:
             pieces = tuple(p[0] for p in self._split_chunk(string, with_special_cases=False))
             self._affix_specials[pieces] = string
+
+    def _index_affix_specials(self) -> None:
+        by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
+        for pieces, special in self._affix_specials.items():
+            by_first.setdefault(pieces[0], []).append((pieces, special))
+        self._affix_specials_by_first = by_first
 
     def _has_affix(self, string: str) -> bool:
         return bool(self.find_prefix(string) or self.find_suffix(string) or self.find_infix(string))
@@ -197,6 +218,34 @@ class Tokenizer:
         if self._infix_finditer is None:
             return []
         return list(self._infix_finditer(string))
+
+    def _prefix_len(self, chunk: str, start: int, end: int) -> int:
+        """find_prefix(chunk[start:end]), reading only the start of a long rest (see _AFFIX_WINDOW)."""
+        if self._prefix_search is None:
+            return 0
+        if end - start <= _WHOLE_REST:
+            return self.find_prefix(chunk[start:end])
+        size = _AFFIX_WINDOW
+        while end - start > size:
+            length = self.find_prefix(chunk[start:start + size])
+            if length <= size - _AFFIX_CONTEXT:  # decided well inside the window
+                return length
+            size *= 2
+        return self.find_prefix(chunk[start:end])
+
+    def _suffix_len(self, chunk: str, start: int, end: int) -> int:
+        """find_suffix(chunk[start:end]), reading only the end of a long rest (see _AFFIX_WINDOW)."""
+        if self._suffix_search is None:
+            return 0
+        if end - start <= _WHOLE_REST:
+            return self.find_suffix(chunk[start:end])
+        size = _AFFIX_WINDOW
+        while end - start > size:
+            length = self.find_suffix(chunk[end - size:end])
+            if length <= size - _AFFIX_CONTEXT:
+                return length
+            size *= 2
+        return self.find_suffix(chunk[start:end])
 
     # -- tokenizing -----------------------------------------------------------------------------
     def __call__(self, text: str) -> Doc:
@@ -290,43 +339,38 @@ class Tokenizer:
             # letters only: no default rule applies to them (checked when the rules were set)
             return [(chunk, None, "TOKEN")]
         token_match = self._token_match
+        # chunk[start:end] is what is left; the guard on its length keeps the special-case
+        # lookups from hashing a long rest on every round
+        longest_special = self._longest_special if with_special_cases else 0
         prefixes: List[str] = []
         suffixes: List[str] = []
-        string = chunk
-        last_len = -1
-        while string and len(string) != last_len:
-            if token_match is not None and token_match(string):
+        start, end = 0, len(chunk)
+        while start < end:
+            if token_match is not None and token_match(chunk[start:end]):
                 break
-            if string in specials:
+            if end - start <= longest_special and chunk[start:end] in specials:
                 break
-            last_len = len(string)
-            pre_len = self.find_prefix(string)
+            pre_len = self._prefix_len(chunk, start, end)
+            if pre_len and end - start - pre_len <= longest_special and chunk[start + pre_len:end] in specials:
+                prefixes.append(chunk[start:start + pre_len])
+                start += pre_len
+                break
+            suf_len = self._suffix_len(chunk, start + pre_len, end)
+            if suf_len and end - suf_len - start <= longest_special and chunk[start:end - suf_len] in specials:
+                suffixes.append(chunk[end - suf_len:end])
+                end -= suf_len
+                break
+            if not pre_len and not suf_len:
+                break
             if pre_len:
-                minus_pre = string[pre_len:]
-                if minus_pre and minus_pre in specials:
-                    prefixes.append(string[:pre_len])
-                    string = minus_pre
-                    break
-            suf_len = self.find_suffix(string[pre_len:])
+                prefixes.append(chunk[start:start + pre_len])
+                start += pre_len
             if suf_len:
-                minus_suf = string[:-suf_len]
-                if minus_suf and minus_suf in specials:
-                    suffixes.append(string[-suf_len:])
-                    string = minus_suf
-                    break
-            if pre_len and suf_len:
-                prefixes.append(string[:pre_len])
-                suffixes.append(string[-suf_len:])
-                string = string[pre_len:-suf_len]
-            elif pre_len:
-                prefixes.append(string[:pre_len])
-                string = string[pre_len:]
-            elif suf_len:
-                suffixes.append(string[-suf_len:])
-                string = string[:-suf_len]
+                suffixes.append(chunk[end - suf_len:end])
+                end -= suf_len
         pieces: List[Piece] = [(p, None, "PREFIX") for p in prefixes]
-        if string:
-            pieces += self._split_core(string, specials)
+        if start < end:
+            pieces += self._split_core(chunk[start:end], specials)
         pieces += [(s, None, "SUFFIX") for s in reversed(suffixes)]
         if len(pieces) > 1 and self._affix_specials and with_special_cases:
             pieces = self._merge_affix_specials(pieces)
@@ -363,11 +407,12 @@ class Tokenizer:
         then leftmost, never overlapping."""
         texts = [p[0] for p in pieces]
         found: List[Tuple[int, int, int, str]] = []  # (-length, start, end, special)
-        for length in self._affix_special_lengths:
-            for start in range(len(texts) - length + 1):
-                special = self._affix_specials.get(tuple(texts[start:start + length]))
-                if special is not None:
-                    found.append((-length, start, start + length, special))
+        by_first = self._affix_specials_by_first
+        for start, text in enumerate(texts):
+            for key, special in by_first.get(text, ()):
+                end = start + len(key)
+                if tuple(texts[start:end]) == key:
+                    found.append((-len(key), start, end, special))
         if not found:
             return pieces
         # A run whose first or last piece is already covered is skipped, and (as in spaCy)
@@ -440,8 +485,6 @@ class Tokenizer:
         patterns = [_pattern_of(getattr(self, "_" + name)) for name in _REGEX_FIELDS]
         if any(p is None and getattr(self, "_" + n) is not None for p, n in zip(patterns, _REGEX_FIELDS)):
             return False  # a custom function: cannot be checked
-        from .punctuation import default_patterns
-
         known = default_patterns()
         return all(p is None or p == known.get(n) for p, n in zip(patterns, _REGEX_FIELDS))
 
@@ -571,6 +614,7 @@ def _compile_setting(value: Any, name: str) -> Any:
         value = value.decode("utf8")
     if not isinstance(value, str):
         raise DataError(f"tokenizer setting {name} must be a regex pattern string, not {type(value).__name__}")
+    value = upgrade_pattern(value)  # patterns saved by earlier versions: same strings, less time
     try:
         compiled = re.compile(value)
     except re.error as err:

@@ -4,10 +4,17 @@
 The pattern accepts an optional scheme (`https://`, `git+ssh://`), optional
 `user:password@`, then a public IPv4 address or a host name ending in a
 lower-case top-level domain, an optional port and an optional path/query/fragment.
-Private and loopback IPv4 networks are not URLs here (they read as numbers)."""
+Private and loopback IPv4 networks are not URLs here (they read as numbers).
+
+The rule is only ever asked whether a whole string matches, so any pattern for the same
+strings will do; the one below takes time linear in the string."""
 from .punctuation import alpha_lower
 
 _HOST_CHAR = r"A-Za-z0-9\u00a1-\uffff"
+# `user:password@`. Written the usual way, \S+(?::\S*)?@, it matches the same strings but its
+# nested repeats backtrack over every ':' and '@' pair: 8,000 characters of ':@' took 11 s.
+_USERINFO = r"(?:\S+@)?"
+_BACKTRACKING_USERINFO = r"(?:\S+(?::\S*)?@)?"
 
 
 def _ipv4() -> str:
@@ -29,8 +36,13 @@ def _hostname() -> str:
 
 def url_pattern() -> str:
     scheme = r"(?:[\w+\-.]{2,}://)?"
-    userinfo = r"(?:\S+(?::\S*)?@)?"
     port = r"(?::\d{2,5})?"
     path = r"(?:[/?#]\S*)?"
-    return rf"^{scheme}{userinfo}(?:{_ipv4()}|{_hostname()}){port}{path}$"
+    return rf"^{scheme}{_USERINFO}(?:{_ipv4()}|{_hostname()}){port}{path}$"
+
+
+def reword_slow_userinfo(pattern: str) -> str:
+    """`pattern` with the backtracking user-info group replaced by its linear equivalent: URL
+    patterns saved by earlier versions, and spaCy's, contain it."""
+    return pattern.replace(_BACKTRACKING_USERINFO, _USERINFO)
 
