@@ -84,8 +84,8 @@ def sample_texts() -> List[str]:
 def cases() -> List[str]:
     rng = random.Random(15)
     out = list(HARD_CASES)
-    ewt = [line[len("# text = "):].rstrip("\n") for line in (REPO / "sample_data/en_ewt/dev.conllu").open(encoding="utf8")
-           if line.startswith("# text = ")]
+    dev = REPO / "sample_data" / "en_ewt" / "dev.conllu"
+    ewt = [line[len("# text = "):].rstrip("\n") for line in dev.open(encoding="utf8") if line.startswith("# text = ")]
     out += sorted(ewt, key=lambda t: -sum(not (c.isalnum() or c.isspace()) for c in t))[:40]
     out += ["".join(rng.choice(PIECES) for _ in range(rng.randint(1, 16))) for _ in range(100)]
     for _ in range(40):  # one chunk, longer than the affix window, mostly affixes

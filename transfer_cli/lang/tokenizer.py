@@ -8,7 +8,8 @@ any other whitespace run (minus that first space) is a token of its own, so
 
 1. a chunk that is a special case (e.g. "don't" → "do", "n't") is done;
 2. otherwise prefixes and suffixes are cut off, alternately, until nothing more
-   comes off or what is left is a special case;
+   comes off or what is left is a special case (on a long rest the rules see a
+   window at its end, so that this takes time linear in the chunk: _WHOLE_REST);
 3. the remaining core is a special case, a token match, a URL, or is split at
    its infixes;
 4. special cases made of several affix pieces (":)" = ":" + ")") are then
@@ -42,13 +43,13 @@ _SPACED = [(False,) * (n - 1) + (True,) if n else () for n in range(_N_SHARED)]
 _NO_SPACES = [(False,) * n for n in range(_N_SHARED)]
 
 _WHITESPACE_SPLIT = re.compile(r"(\s+)").split
-# Affixes are cut one at a time, and each cut used to run the rules over the whole rest of the
-# chunk: n cuts off a run of n punctuation marks cost O(n²). On a rest longer than _WHOLE_REST
-# the rules see a window of _AFFIX_WINDOW characters at its start (prefix) or end (suffix)
-# instead, doubled while the match reaches within _AFFIX_CONTEXT characters of the window's
-# inner edge (where a longer rest could change it: a run of periods, a lookbehind or lookahead
-# cut short). Rules that decide an affix from at most a dozen characters next to it, plus runs
-# such as '\.\.+', get the same answer as on the whole rest; all default rules are of that kind.
+# Affixes come off one at a time. Running the rules over the whole rest after each cut made a
+# run of n punctuation marks cost O(n²) (50,000 '!': 560 s). On a rest longer than _WHOLE_REST
+# the rules see only _AFFIX_WINDOW characters at its start (prefixes) or end (suffixes); the
+# window doubles while the match comes within _AFFIX_CONTEXT characters of its inner edge,
+# where the characters beyond could change the answer (a run of periods, a lookbehind). That is
+# the whole rest's answer for rules that decide an affix from at most 12 characters at that end
+# (lookarounds included) or that match runs such as '\.\.+': all the default rules are so.
 _WHOLE_REST = 64
 _AFFIX_WINDOW = 16
 _AFFIX_CONTEXT = 4
@@ -84,8 +85,8 @@ class Tokenizer:
         self._longest_special = 0
         # special cases that the affix rules would split, by the pieces they split into
         self._affix_specials: Dict[Tuple[str, ...], str] = {}
-        # the same, by their first piece: {first piece: [(pieces, special)]}
-        self._affix_specials_by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
+        # the same as a trie: {piece: {next piece: ..., None: special ending here}}
+        self._affix_special_trie: Dict[Optional[str], Any] = {}
         # special cases containing whitespace: matched over the whole text's tokens
         self._spaced_specials: Dict[Tuple[Tuple[str, ...], Tuple[bool, ...]], str] = {}
         self._load_rules(rules or {})
@@ -190,10 +191,13 @@ class Tokenizer:
             self._affix_specials[pieces] = string
 
     def _index_affix_specials(self) -> None:
-        by_first: Dict[str, List[Tuple[Tuple[str, ...], str]]] = {}
+        trie: Dict[Optional[str], Any] = {}
         for pieces, special in self._affix_specials.items():
-            by_first.setdefault(pieces[0], []).append((pieces, special))
-        self._affix_specials_by_first = by_first
+            node = trie
+            for piece in pieces:
+                node = node.setdefault(piece, {})
+            node[None] = special
+        self._affix_special_trie = trie
 
     def _has_affix(self, string: str) -> bool:
         return bool(self.find_prefix(string) or self.find_suffix(string) or self.find_infix(string))
@@ -407,12 +411,16 @@ class Tokenizer:
         then leftmost, never overlapping."""
         texts = [p[0] for p in pieces]
         found: List[Tuple[int, int, int, str]] = []  # (-length, start, end, special)
-        by_first = self._affix_specials_by_first
-        for start, text in enumerate(texts):
-            for key, special in by_first.get(text, ()):
-                end = start + len(key)
-                if tuple(texts[start:end]) == key:
-                    found.append((-len(key), start, end, special))
+        n = len(texts)
+        for start in range(n):  # follow the trie from each piece: as far as the pieces spell a special case
+            node = self._affix_special_trie.get(texts[start])
+            end = start + 1
+            while node is not None:
+                special = node.get(None)
+                if special is not None:
+                    found.append((start - end, start, end, special))
+                node = node.get(texts[end]) if end < n else None
+                end += 1
         if not found:
             return pieces
         # A run whose first or last piece is already covered is skipped, and (as in spaCy)
