@@ -272,9 +272,16 @@ def check_section(name: str, section: Any, problems: List[ConfigProblem]) -> Non
         walk_blocks(value, f"{name}.{key}", problems)
 
 
+def is_section(value: Any, name: str, problems: List[ConfigProblem]) -> bool:
+    """Whether `value` is a section; a problem is noted when it is not."""
+    if not isinstance(value, dict):
+        problems.append(ConfigProblem(name, f"expected a section, got {describe_value(value)}"))
+        return False
+    return True
+
+
 def check_corpora(corpora: Any, problems: List[ConfigProblem]) -> None:
-    if not isinstance(corpora, dict):
-        problems.append(ConfigProblem("corpora", f"expected a section, got {describe_value(corpora)}"))
+    if not is_section(corpora, "corpora", problems):
         return
     for name, block in corpora.items():
         if not (isinstance(block, dict) and registry.is_promise(block)):
@@ -285,8 +292,7 @@ def check_corpora(corpora: Any, problems: List[ConfigProblem]) -> None:
 
 
 def check_components(components: Any, problems: List[ConfigProblem]) -> None:
-    if not isinstance(components, dict):
-        problems.append(ConfigProblem("components", f"expected a section, got {describe_value(components)}"))
+    if not is_section(components, "components", problems):
         return
     for name, block in components.items():
         path = f"components.{name}"

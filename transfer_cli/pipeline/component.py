@@ -53,10 +53,11 @@ class TrainableComponent(Component):
 
     is_trainable = True
 
-    def __init__(self, vocab, model: Model, name: str) -> None:
+    def __init__(self, vocab, model: Model, name: str, *, scorer: Optional[Callable] = None) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
+        self.scorer = scorer
 
     def __call__(self, doc: Doc) -> Doc:
         self.set_annotations([doc], self.predict([doc]))

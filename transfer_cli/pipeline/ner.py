@@ -42,11 +42,10 @@ class EntityRecognizerWarning(UserWarning):
 class EntityRecognizer(TrainableComponent):
     def __init__(self, vocab, model: Model, name: str = "ner", *, update_with_oracle_cut_size: int = 100,
                  scorer: Optional[Callable] = None, oracle: str = "dynamic") -> None:
-        super().__init__(vocab, model, name)
+        super().__init__(vocab, model, name, scorer=scorer)
         if oracle not in ORACLES:
             raise ConfigError(f"oracle must be one of {', '.join(ORACLES)}, not {oracle!r}")
         self.update_with_oracle_cut_size = update_with_oracle_cut_size
-        self.scorer = scorer
         self.oracle = oracle
         self.moves = BiluoMoves(())
         self._type_hashes = numpy.zeros((1,), dtype="uint64")

@@ -45,9 +45,8 @@ class SentenceRecognizer(TrainableComponent):
 
     def __init__(self, vocab, model: Model, name: str = "senter", *, overwrite: bool = False,
                  scorer: Optional[Callable] = None) -> None:
-        super().__init__(vocab, model, name)
+        super().__init__(vocab, model, name, scorer=scorer)
         self.overwrite = overwrite
-        self.scorer = scorer
 
     # -- prediction ---------------------------------------------------------------------------
     def predict(self, docs: List[Doc]) -> List[numpy.ndarray]:

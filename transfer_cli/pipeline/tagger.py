@@ -21,12 +21,11 @@ class Tagger(TrainableComponent):
     def __init__(self, vocab, model: Model, name: str = "tagger", *, overwrite: bool = False,
                  scorer: Optional[Callable] = None, neg_prefix: str = "!", label_smoothing: float = 0.0,
                  attr: str = "tag") -> None:
-        super().__init__(vocab, model, name)
+        super().__init__(vocab, model, name, scorer=scorer)
         if attr not in TAGGABLE:
             raise PipelineError(f"Component '{name}': attr must be one of {sorted(TAGGABLE)}, not '{attr}'")
         self.attr = attr
         self.overwrite = overwrite
-        self.scorer = scorer
         self.neg_prefix = neg_prefix
         self.label_smoothing = label_smoothing
         self.labels: Tuple[str, ...] = ()

@@ -68,11 +68,10 @@ class TextCategorizer(TrainableComponent):
 
     def __init__(self, vocab, model: Model, name: str = "textcat", *, threshold: float = 0.0,
                  scorer: Optional[Callable] = None) -> None:
-        super().__init__(vocab, model, name)
+        super().__init__(vocab, model, name, scorer=scorer)
         self.labels: Tuple[str, ...] = ()
         self.threshold = float(threshold)
         self.positive_label: Optional[str] = None
-        self.scorer = scorer
         self._initialized = False  # the output layer's size is fixed once the weights exist
 
     def add_label(self, label: str) -> int:

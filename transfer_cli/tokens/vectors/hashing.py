@@ -10,7 +10,8 @@
 Strings are given as byte offsets into one uint8 buffer, gathered into a zero-padded
 matrix and hashed block by block; uint64 arithmetic wraps modulo 2**64 as in C.
 """
-from typing import List, Sequence, Tuple
+import functools
+from typing import Callable, List, Sequence, Tuple
 
 import numpy
 from numpy.lib.stride_tricks import sliding_window_view
@@ -63,16 +64,33 @@ def _rotl(x: numpy.ndarray, r: int) -> numpy.ndarray:
     return (x << _U64(r)) | (x >> _U64(64 - r))
 
 
+def _hash_in_blocks(block: int, n_outputs: int) -> Callable[[Callable], Callable]:
+    """Turn `kernel(words, lengths, seed)`, which hashes a zero-padded matrix of `block`-byte
+    blocks, into a function of (buf, starts, lengths, seed) that handles empty input and
+    hashes very long strings on their own."""
+    def wrap(kernel: Callable) -> Callable:
+        @functools.wraps(kernel)
+        def hash_all(buf: numpy.ndarray, starts: numpy.ndarray, lengths: numpy.ndarray, seed: int):
+            if not len(starts):
+                empty = numpy.zeros(0, dtype=numpy.uint64)
+                return empty if n_outputs == 1 else tuple(empty.copy() for _ in range(n_outputs))
+            lengths = numpy.asarray(lengths, dtype=numpy.int64)
+            if len(starts) > 1 and lengths.max() > MAX_BATCHED_BYTES:
+                return _by_length(hash_all, buf, starts, lengths, seed)
+            return kernel(_blocks(buf, starts, lengths, block), lengths, seed)
+        return hash_all
+    return wrap
+
+
 def murmurhash64a(buf: numpy.ndarray, starts: numpy.ndarray, lengths: numpy.ndarray, seed: int = 1
                   ) -> numpy.ndarray:
     """uint64 MurmurHash64A of buf[starts[i]:starts[i] + lengths[i]] for every i."""
-    n = len(starts)
-    if not n:
-        return numpy.zeros(0, dtype=numpy.uint64)
-    lengths = numpy.asarray(lengths, dtype=numpy.int64)
-    if len(starts) > 1 and lengths.max() > MAX_BATCHED_BYTES:
-        return _by_length(murmurhash64a, buf, starts, lengths, seed)
-    words = _blocks(buf, starts, lengths, 8)
+    return _murmurhash64a(buf, starts, lengths, seed)
+
+
+@_hash_in_blocks(8, 1)
+def _murmurhash64a(words: numpy.ndarray, lengths: numpy.ndarray, seed: int) -> numpy.ndarray:
+    n = len(lengths)
     n_full = lengths // 8
     with numpy.errstate(over="ignore"):
         h = _U64(seed) ^ (lengths.astype(numpy.uint64) * _M64A)
@@ -113,13 +131,13 @@ def _fmix64(k: numpy.ndarray) -> numpy.ndarray:
 def murmurhash3_x64_128(buf: numpy.ndarray, starts: numpy.ndarray, lengths: numpy.ndarray, seed: int
                         ) -> Tuple[numpy.ndarray, numpy.ndarray]:
     """The two uint64 halves (h1, h2) of MurmurHash3_x64_128 of each string."""
-    n = len(starts)
-    if not n:
-        return numpy.zeros(0, dtype=numpy.uint64), numpy.zeros(0, dtype=numpy.uint64)
-    lengths = numpy.asarray(lengths, dtype=numpy.int64)
-    if len(starts) > 1 and lengths.max() > MAX_BATCHED_BYTES:
-        return _by_length(murmurhash3_x64_128, buf, starts, lengths, seed)
-    words = _blocks(buf, starts, lengths, 16)
+    return _murmurhash3_x64_128(buf, starts, lengths, seed)
+
+
+@_hash_in_blocks(16, 2)
+def _murmurhash3_x64_128(words: numpy.ndarray, lengths: numpy.ndarray, seed: int
+                         ) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    n = len(lengths)
     n_full = lengths // 16
     with numpy.errstate(over="ignore"):
         h1 = numpy.full(n, seed & 0xFFFFFFFF, dtype=numpy.uint64)
