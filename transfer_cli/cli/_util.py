@@ -4,11 +4,13 @@ import functools
 import importlib.util
 import json
 import os
+import signal
 import sys
 import traceback
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import typer
 from wasabi import msg
@@ -126,10 +128,6 @@ def is_verbose() -> bool:
     return "--verbose" in sys.argv or os.environ.get("TRANSFER_CLI_VERBOSE") == "1"
 
 
-def not_yet(command: str, issue: str) -> None:
-    raise UserError(f"'{command}' is not available yet: its engine ({issue}) has not landed in this version.")
-
-
 def setup_gpu(gpu_id: int) -> None:
     """Use GPU `gpu_id` through thinc (CuPy) and torch; -1 keeps the CPU."""
     if gpu_id < 0:
@@ -141,3 +139,33 @@ def setup_gpu(gpu_id: int) -> None:
     except (ValueError, ImportError) as e:
         raise UserError(f"--gpu-id {gpu_id}: no usable GPU ({e}); install the cuda12x extra "
                         f"(pip install 'transfer-cli[cuda12x]') or use --gpu-id -1") from e
+
+
+EXIT_SIGINT = 130  # 128 + SIGINT (2)
+EXIT_SIGTERM = 143  # 128 + SIGTERM (15)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so training and pretraining
+    stop (and save model-last) the same way."""
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[Dict[str, bool]]:
+    """While the block runs, SIGTERM raises Terminated; the yielded dict records
+    whether it came. Off the main thread (no handlers there) SIGTERM keeps its default."""
+    received: Dict[str, bool] = {}
+
+    def on_sigterm(signum, frame) -> None:
+        received["sigterm"] = True
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)

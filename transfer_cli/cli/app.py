@@ -21,7 +21,8 @@ def _root(
 
 def _register_commands() -> None:
     # each module adds its command(s) to `app` when imported
-    from . import apply, convert, debug_config, evaluate, fill_config, init_config, init_vectors, pending, train  # noqa: F401
+    from . import (apply, convert, debug_config, evaluate, fill_config, init_config, init_vectors,  # noqa: F401
+                   pretrain, train)
 
 
 def main() -> None:

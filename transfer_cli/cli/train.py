@@ -3,15 +3,14 @@
 Ctrl-C (SIGINT) and SIGTERM (sent by `timeout`, CI runners and job schedulers) both stop
 training, save model-last and exit: 130 after Ctrl-C, 143 (128 + 15, the shell's code for
 a process ended by SIGTERM) after SIGTERM, so a caller can tell them apart."""
-import signal
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Optional
 
 import typer
 from wasabi import msg
 
-from ._util import COMMAND_SETTINGS, app, handle_errors, import_code, parse_overrides, setup_gpu
+from ._util import (COMMAND_SETTINGS, EXIT_SIGINT, EXIT_SIGTERM, Terminated, app, handle_errors, import_code,
+                    parse_overrides, setup_gpu, sigterm_as_interrupt)
 
 
 @app.command("train", context_settings=COMMAND_SETTINGS)
@@ -47,10 +46,10 @@ def train_cli(
             msg.info(f"Pipeline: {setup.nlp.pipe_names}")
             msg.info(f"Initial learn rate: {getattr(setup.optimizer, 'learn_rate', '?')}")
 
-    with _sigterm_as_interrupt() as received:
+    with sigterm_as_interrupt() as received:
         try:
             summary = train_from_config(config, output, use_gpu=gpu_id, quiet=quiet, on_setup=announce)
-        except _Terminated:  # before training started, or a second signal during the final save
+        except Terminated:  # before training started, or a second signal during the final save
             msg.warn("Terminated (SIGTERM)")
             raise typer.Exit(EXIT_SIGTERM)
     if summary["interrupted"]:
@@ -64,32 +63,3 @@ def train_cli(
     if output is not None:
         msg.good(f"Saved pipeline to {output}/model-best and {output}/model-last")
 
-
-EXIT_SIGINT = 130  # 128 + SIGINT (2)
-EXIT_SIGTERM = 143  # 128 + SIGTERM (15)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so training stops (and
-    saves model-last) the same way."""
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[Dict[str, bool]]:
-    """While the block runs, SIGTERM raises _Terminated; the yielded dict records
-    whether it came. Off the main thread (no handlers there) SIGTERM keeps its default."""
-    received: Dict[str, bool] = {}
-
-    def on_sigterm(signum, frame) -> None:
-        received["sigterm"] = True
-        raise _Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:
-        yield received
-        return
-    try:
-        yield received
-    finally:
-        signal.signal(signal.SIGTERM, previous)

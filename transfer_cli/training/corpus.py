@@ -4,7 +4,7 @@ A reader is a callable `corpus(nlp) -> Iterator[Example]`, read lazily each epoc
 import json
 import warnings
 from pathlib import Path
-from typing import Annotated, Callable, Iterator, List, Optional, Tuple, Union
+from typing import Annotated, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 from ..config.registry import registry
 from ..config.schemas import at_least
@@ -110,7 +110,10 @@ def _span_as_doc(doc: Doc, start: int, end: int) -> Doc:
 
 class JsonlCorpus:
     """Raw text from JSONL lines {"text": ...}: examples whose reference is the
-    predicted doc itself (for pretraining). Lines outside min/max length are skipped."""
+    predicted doc itself (for pretraining). Records shorter than min_length tokens are
+    skipped; records of max_length tokens or more are split into pieces shorter than
+    max_length (at sentence ends where there are some), so no text is lost.
+    `stats` counts what the last full pass read (records, words, splits, skips)."""
 
     def __init__(self, path: Optional[Union[str, Path]], *, min_length: int = 0, max_length: int = 0,
                  limit: int = 0) -> None:
@@ -120,22 +123,56 @@ class JsonlCorpus:
         self.min_length = min_length
         self.max_length = max_length
         self.limit = limit
+        self.stats: Dict[str, int] = {}
 
     def __call__(self, nlp) -> Iterator[Example]:
+        stats = dict.fromkeys(("records", "words", "too_short", "split", "pieces"), 0)
         count = 0
         for file_path in walk_corpus(self.path):
             for line_no, record in _read_jsonl(file_path):
                 if not isinstance(record, dict) or not isinstance(record.get("text"), str):
                     raise DataError('expected a JSON object with a "text" string', path=str(file_path), line=line_no)
                 doc = nlp.make_doc(record["text"])
-                if self.min_length and len(doc) < self.min_length:
+                stats["records"] += 1
+                if len(doc) < max(self.min_length, 1):
+                    stats["too_short"] += 1
                     continue
-                if self.max_length and len(doc) > self.max_length:
-                    continue
-                yield Example(doc, doc)
-                count += 1
-                if self.limit and count >= self.limit:
-                    return
+                pieces = split_doc(doc, self.max_length) if self.max_length and len(doc) >= self.max_length \
+                    else [doc]
+                if len(pieces) > 1:
+                    stats["split"] += 1
+                    stats["pieces"] += len(pieces)
+                for piece in pieces:
+                    stats["words"] += len(piece)
+                    yield Example(piece, piece)
+                    count += 1
+                    if self.limit and count >= self.limit:
+                        self.stats = stats
+                        return
+        self.stats = stats
+
+
+SENTENCE_ENDS = frozenset((".", "!", "?", "...", "\u2026", "\u3002"))
+
+
+def split_doc(doc: Doc, max_length: int) -> List[Doc]:
+    """`doc` cut into pieces of fewer than `max_length` tokens, of about equal length;
+    each cut goes after the sentence end nearest to the even split, if one lies in the
+    second half of the piece."""
+    words, spaces = doc.words, doc.spaces
+    longest = max(1, max_length - 1)
+    pieces: List[Doc] = []
+    start, n = 0, len(words)
+    while n - start > longest:
+        remaining = n - start
+        n_pieces = -(-remaining // longest)
+        ideal = start + -(-remaining // n_pieces)
+        ends = [i + 1 for i in range(start + (ideal - start) // 2, start + longest) if words[i] in SENTENCE_ENDS]
+        cut = min(ends, key=lambda end: abs(end - ideal)) if ends else ideal
+        pieces.append(Doc(doc.vocab, words[start:cut], spaces[start:cut]))
+        start = cut
+    pieces.append(Doc(doc.vocab, words[start:], spaces[start:]))
+    return pieces
 
 
 def _read_jsonl(path: Path) -> Iterator[Tuple[int, object]]:

@@ -3,20 +3,23 @@ interpolate and validate once (config.check_config), build each section once
 (nlp and the components, [training], the two corpora, [initialize]), read the
 labels from the training data once, load vectors and pretrained tok2vec
 weights, run the [initialize] callbacks."""
+import json
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 from confection import Config
 from thinc.api import Optimizer, fix_random_seed, set_gpu_allocator
 
 from ..config.filling import ConfigCheck, check_config
 from ..config.resolving import resolve_path, resolve_section
-from ..errors import ConfigError, DataError, PathError
+from ..config.loading import load_config
+from ..errors import ConfigError, PathError, UserError
 from ..ml.weights import WeightsError, model_from_bytes
 from ..model_files import read_file_bytes
 from ..pipeline.build import pipeline_from_config
 from ..pipeline.pipeline import Pipeline
 from ..pipeline.vectors import load_vectors
+from .pretrain import CONFIG_NAME, find_subnetwork
 
 
 class TrainingSetup:
@@ -67,29 +70,75 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
 
 
 def load_pretrained_tok2vec(nlp: Pipeline, values: Dict[str, Any], path: Path) -> None:
-    """Load the weights `pretrain` wrote into the layer [pretraining] names
-    (`values`: the interpolated config)."""
+    """Load the weights `pretrain` wrote into the network [pretraining] component and
+    layer name (`values`: the interpolated config; without a [pretraining] block, the
+    one of the config.cfg pretrain wrote beside the weights). Runs after every
+    component is initialized, so nothing overwrites them before training starts."""
     if not path.exists():
-        raise PathError("pretrained tok2vec weights not found", path=str(path))
-    pretraining = values.get("pretraining")
+        raise PathError("pretrained tok2vec weights not found ([initialize] init_tok2vec)", path=str(path))
+    pretrain_config = pretraining_config_beside(path)
+    pretraining = values.get("pretraining") or (pretrain_config or {}).get("pretraining")
     if not pretraining:
         raise ConfigError("init_tok2vec needs the [pretraining] block the weights were pretrained with (its "
                           "component and layer): add it, e.g. with fill-config --pretraining",
                           key="initialize.init_tok2vec")
-    component_name = pretraining["component"]
-    layer_name = pretraining["layer"]
-    if not nlp.has_pipe(component_name):
-        raise ConfigError(f"init_tok2vec: the pipeline has no component '{component_name}'",
-                          key="pretraining.component")
-    model = nlp.get_pipe(component_name).model
-    if layer_name:
-        if not model.has_ref(layer_name):
-            raise ConfigError(f"init_tok2vec: component '{component_name}' has no layer '{layer_name}'",
-                              key="pretraining.layer")
-        model = model.get_ref(layer_name)
+    component, layer = pretraining["component"], pretraining["layer"]
+    model = find_subnetwork(nlp, component, layer)
     try:  # model_from_bytes: torch layers' weights are safetensors, never torch.load
         model_from_bytes(model, read_file_bytes(path, what="pretrained tok2vec weights file"))
     except WeightsError as e:
-        raise DataError(f"these weights do not fit the '{component_name}' model of this config ({e}); were "
-                        f"they pretrained with the same [components.{component_name}] settings?",
-                        path=str(path)) from None
+        raise ConfigError(mismatch_message(values, pretrain_config, component, layer, path, e),
+                          key="initialize.init_tok2vec") from None
+
+
+def pretraining_config_beside(weights: Path) -> Optional[Dict[str, Any]]:
+    """The interpolated config.cfg that pretrain wrote beside its weights, if there is one."""
+    path = weights.parent / CONFIG_NAME
+    if not path.is_file():
+        return None
+    try:
+        return load_config(path, interpolate=True)
+    except UserError:
+        return None
+
+
+def mismatch_message(values: Dict[str, Any], pretrain_config: Optional[Dict[str, Any]], component: str, layer: str,
+                     weights: Path, error: Exception) -> str:
+    """Why pretrained weights do not fit: the settings of the network that differ
+    between this config and the pretraining config (both named), else the shapes."""
+    block = f"components.{component}.model" + (f".{layer}" if layer else "")
+    here = _block(values, block)
+    there = _block(pretrain_config, block) if pretrain_config is not None else None
+    if here is not None and there is not None:
+        ours, theirs = _flat(here, block), _flat(there, block)
+        differences = [f"{key} = {_show(ours.get(key))} here but {_show(theirs.get(key))} in the pretraining "
+                       f"config {weights.parent / CONFIG_NAME}" for key in sorted(set(ours) | set(theirs))
+                       if ours.get(key) != theirs.get(key)]
+        if differences:
+            shown = "; ".join(differences[:4]) + (f"; and {len(differences) - 4} more" if len(differences) > 4 else "")
+            return (f"the weights {weights} were pretrained for another network ({error}): {shown}. Use the same "
+                    f"[{block}] settings for pretraining and training")
+    return (f"the weights {weights} do not fit [{block}] of this config ({error}): pretrain with the same "
+            f"[{block}] settings as this config (pretraining.component = \"{component}\", layer = \"{layer}\")")
+
+
+def _block(config: Optional[Dict[str, Any]], dotted: str) -> Optional[Any]:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _flat(node: Any, prefix: str) -> Dict[str, Any]:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat: Dict[str, Any] = {}
+    for key, value in node.items():
+        flat.update(_flat(value, f"{prefix}.{key}"))
+    return flat
+
+
+def _show(value: Any) -> str:
+    return "(not set)" if value is None else json.dumps(value) if isinstance(value, (str, list, bool)) else str(value)
