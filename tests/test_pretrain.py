@@ -3,7 +3,11 @@ stops on time and on Ctrl-C without losing work; `train` starts from the weights
 the objectives, the subnetwork checks and the raw-text reader's splitting."""
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -273,6 +277,32 @@ def test_interrupt_saves_model_last(tmp_path):
     assert [r["event"] for r in log_lines(out)] == ["n_save_every", "interrupted"]
     state = srsly.msgpack_loads((out / "model-last.opt").read_bytes())
     assert state["progress"]["step"] == 1 and not state["progress"]["epoch_done"]
+
+
+def test_sigterm_saves_model_last_and_the_run_resumes(tmp_path):
+    config, out = tmp_path / "p.cfg", tmp_path / "out"
+    config.write_text(config_to_str(tiny_config()))
+    command = [sys.executable, "-m", "transfer_cli", "pretrain", str(config), str(out),
+               "--pretraining.max_epochs", "100000", "--pretraining.n_save_every", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 180
+        while not (out / "log.jsonl").exists():
+            assert process.poll() is None and time.time() < deadline, process.communicate()[0]
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, output
+    assert "Terminated (SIGTERM) at step" in output and "Traceback" not in output
+    assert log_lines(out)[-1]["event"] == "interrupted"
+    stopped = srsly.msgpack_loads((out / "model-last.opt").read_bytes())["progress"]
+    summary = pretrain(tiny_config(pretraining__max_epochs=stopped["epoch"] + 2), out,
+                       resume_path=out / "model-last.bin")
+    assert summary.resumed_optimizer is True and summary.progress.step > stopped["step"]
+    assert (out / f"model{stopped['epoch'] + 1}.bin").exists()
 
 
 # -- objectives and the subnetwork -----------------------------------------------------------------------

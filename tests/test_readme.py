@@ -46,7 +46,7 @@ def test_quickstart_names_only_files_that_exist():
     assert inputs, "the quickstart reads nothing from sample_data/"
     for path in inputs:
         assert (ROOT / path).is_file(), path
-    assert not any(c[1] == "pretrain" for c in commands)  # not available yet: not shown as working
+    assert any(c[1] == "pretrain" for c in commands)
 
 
 @pytest.mark.slow
@@ -57,6 +57,8 @@ def test_quickstart_runs_as_written(tmp_path, monkeypatch):
         result = runner.invoke(app, words[1:])
         assert result.exit_code == 0, f"{' '.join(words)}\n{result.output}"
     assert (tmp_path / "model" / "model-best").is_dir() and (tmp_path / "metrics.json").is_file()
+    assert (tmp_path / "pretrained" / "model0.bin").is_file()
+    assert (tmp_path / "model-pretrained" / "model-best").is_dir()
     assert (tmp_path / "tagged.jsonl").read_text().count("\n") == 276
     namespace: dict = {}
     exec(code_block(README, "python"), namespace)  # the Python snippet, on the model just trained
