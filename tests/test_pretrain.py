@@ -22,7 +22,7 @@ from transfer_cli.config.filling import fill_config
 from transfer_cli.config.loading import config_to_str, load_config, load_config_from_str
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.config.registry import registry
-from transfer_cli.errors import ConfigError, PathError, UserError
+from transfer_cli.errors import ConfigError, DataError, PathError, UserError
 from transfer_cli.ml.pretraining import CharacterLoss, VectorLoss, choose_hidden, mask_docs
 from transfer_cli.ml.weights import model_from_bytes
 from transfer_cli.pipeline.build import blank, pipeline_from_config
@@ -193,9 +193,11 @@ def test_architecture_mismatch_names_both_settings(tmp_path):
     assert str(out / "config.cfg") in message
     # no pretraining config beside the weights: the block and the shapes are named
     (out / "config.cfg").unlink()
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(DataError) as info:
         train_from_config(config, None, quiet=True)
-    assert "[components.tok2vec.model]" in str(info.value) and "pretraining.component" in str(info.value)
+    message = str(info.value)
+    assert message.startswith(str(out / "model0.bin")) and "init_tok2vec" in message
+    assert "[components.tok2vec.model]" in message and "Attempt to change dimension" in message
 
 
 # -- resuming and stopping ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from thinc.api import Optimizer, fix_random_seed, set_gpu_allocator
 from ..config.filling import ConfigCheck, check_config
 from ..config.resolving import resolve_path, resolve_section
 from ..config.loading import load_config
-from ..errors import ConfigError, PathError, UserError
+from ..errors import ConfigError, DataError, PathError, UserError
 from ..ml.weights import WeightsError, model_from_bytes
 from ..model_files import read_file_bytes
 from ..pipeline.build import pipeline_from_config
@@ -87,8 +87,7 @@ def load_pretrained_tok2vec(nlp: Pipeline, values: Dict[str, Any], path: Path) -
     try:  # model_from_bytes: torch layers' weights are safetensors, never torch.load
         model_from_bytes(model, read_file_bytes(path, what="pretrained tok2vec weights file"))
     except WeightsError as e:
-        raise ConfigError(mismatch_message(values, pretrain_config, component, layer, path, e),
-                          key="initialize.init_tok2vec") from None
+        raise weights_mismatch(values, pretrain_config, component, layer, path, e) from None
 
 
 def pretraining_config_beside(weights: Path) -> Optional[Dict[str, Any]]:
@@ -102,10 +101,11 @@ def pretraining_config_beside(weights: Path) -> Optional[Dict[str, Any]]:
         return None
 
 
-def mismatch_message(values: Dict[str, Any], pretrain_config: Optional[Dict[str, Any]], component: str, layer: str,
-                     weights: Path, error: Exception) -> str:
-    """Why pretrained weights do not fit: the settings of the network that differ
-    between this config and the pretraining config (both named), else the shapes."""
+def weights_mismatch(values: Dict[str, Any], pretrain_config: Optional[Dict[str, Any]], component: str, layer: str,
+                     weights: Path, error: Exception) -> UserError:
+    """Why pretrained weights do not fit: the settings of the network that differ between
+    this config and the pretraining config beside the weights, each named with both values
+    (a ConfigError); without such differences, the file and the block it does not fit."""
     block = f"components.{component}.model" + (f".{layer}" if layer else "")
     here = _block(values, block)
     there = _block(pretrain_config, block) if pretrain_config is not None else None
@@ -116,10 +116,12 @@ def mismatch_message(values: Dict[str, Any], pretrain_config: Optional[Dict[str,
                        if ours.get(key) != theirs.get(key)]
         if differences:
             shown = "; ".join(differences[:4]) + (f"; and {len(differences) - 4} more" if len(differences) > 4 else "")
-            return (f"the weights {weights} were pretrained for another network ({error}): {shown}. Use the same "
-                    f"[{block}] settings for pretraining and training")
-    return (f"the weights {weights} do not fit [{block}] of this config ({error}): pretrain with the same "
-            f"[{block}] settings as this config (pretraining.component = \"{component}\", layer = \"{layer}\")")
+            return ConfigError(f"the weights {weights} were pretrained for another network ({error}): {shown}. Use "
+                               f"the same [{block}] settings for pretraining and training",
+                               key="initialize.init_tok2vec")
+    return DataError(f"these weights ([initialize] init_tok2vec) do not fit [{block}] of this config ({error}); "
+                     f"pretrain with the same [{block}] settings as this config (pretraining.component = "
+                     f"\"{component}\", layer = \"{layer}\")", path=str(weights))
 
 
 def _block(config: Optional[Dict[str, Any]], dotted: str) -> Optional[Any]:
