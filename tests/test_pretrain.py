@@ -412,6 +412,16 @@ def test_long_records_are_split_not_skipped(tmp_path):
     assert record["corpus"]["split"] == 1 and record["words"] == 1179
 
 
+def test_spacy_docs_are_raw_text_too(tmp_path):
+    code, output = cli("convert", EWT_TRAIN, tmp_path, "-n", 10)
+    assert code == 0, output
+    docs = tmp_path / "train.spacy"
+    pretrain(tiny_config(corpora__pretrain={"@readers": "spacy.Corpus.v1", "path": str(docs), "limit": 5}),
+             tmp_path / "out")
+    [record] = log_lines(tmp_path / "out")
+    assert record["corpus"]["records"] == 5 and record["words"] == record["corpus"]["words"] > 50
+
+
 def test_pretrain_cli_errors_are_one_line(tmp_path):
     config = tmp_path / "p.cfg"
     config.write_text(config_to_str(tiny_config()))
