@@ -23,7 +23,7 @@ from transfer_cli.config.loading import config_to_str, load_config, load_config_
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.config.registry import registry
 from transfer_cli.errors import ConfigError, DataError, PathError, UserError
-from transfer_cli.ml.pretraining import CharacterLoss, VectorLoss, choose_hidden, mask_docs
+from transfer_cli.ml.pretraining import CharacterLoss, VectorLoss, check_token_vectors, choose_hidden, mask_docs
 from transfer_cli.ml.weights import model_from_bytes
 from transfer_cli.pipeline.build import blank, pipeline_from_config
 from transfer_cli.tokens import Doc
@@ -353,6 +353,16 @@ def test_a_layer_inside_another_component_can_be_pretrained_but_not_a_classifier
     assert setup.subnetwork is setup.nlp.get_pipe("tagger").model.get_ref("tok2vec")
     with pytest.raises(ConfigError, match=r"\[pretraining.component\].*not a token-to-vector network"):
         init_pretraining(load_config_from_str(text, {**overrides, "pretraining.component": "tagger"}))
+
+
+def test_only_one_vector_per_token_is_a_token_to_vector_output():
+    nlp = blank("en")
+    docs = [nlp.make_doc("One two three ."), nlp.make_doc("Four five .")]
+    check_token_vectors(docs, [numpy.zeros((4, 8)), numpy.zeros((3, 8))])
+    with pytest.raises(TypeError, match="not a list"):  # a classifier: one row per doc
+        check_token_vectors(docs, numpy.zeros((2, 8)))
+    with pytest.raises(TypeError, match=r"a doc of 3 tokens gave ndarray of shape \(1, 8\)"):
+        check_token_vectors(docs, [numpy.zeros((4, 8)), numpy.zeros((1, 8))])
 
 
 def test_masking_hides_a_share_of_tokens_and_keeps_the_rest():

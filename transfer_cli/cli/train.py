@@ -62,4 +62,3 @@ def train_cli(
         msg.good(f"Best score {summary['best_score']:.4f} at step {summary['best_step']}")
     if output is not None:
         msg.good(f"Saved pipeline to {output}/model-best and {output}/model-last")
-

@@ -125,11 +125,24 @@ def _objective_init(model: Model, X: Optional[List[Doc]] = None, Y: Any = None) 
     truths, _ = model.attrs["targets"](docs)  # the vectors objective fails here without vectors
     tok2vec.initialize(X=docs)
     vectors = tok2vec.predict(docs)
+    check_token_vectors(docs, vectors)
     sample = model.ops.xp.concatenate([model.ops.asarray2f(v) for v in vectors]) if vectors else None
     last = head.layers[-1]
     if not last.has_dim("nO") or last.get_dim("nO") is None:
         last.set_dim("nO", truths.shape[1])
     head.initialize(X=sample)
+
+
+def check_token_vectors(docs: List[Doc], output: Any) -> None:
+    """A TypeError unless `output` is one (n_tokens, width) array per doc: what the
+    pretrained network must give (Model[List[Doc], List[Floats2d]])."""
+    if not isinstance(output, list) or len(output) != len(docs):
+        raise TypeError(f"it returned {type(output).__name__}, not a list with an array per doc")
+    for doc, array in zip(docs, output):
+        shape = getattr(array, "shape", None)
+        if shape is None or len(shape) != 2 or shape[0] != len(doc):
+            raise TypeError(f"a doc of {len(doc)} tokens gave {type(array).__name__} of shape {shape}, not "
+                            f"({len(doc)}, width)")
 
 
 def _objective_forward(model: Model, docs: List[Doc], is_train: bool) -> Tuple[Tuple[Floats2d, Any], Callable]:
@@ -267,4 +280,5 @@ class VectorLoss(Loss):
 
 
 __all__ = ["PretrainCharacters", "PretrainVectors", "CharacterLoss", "VectorLoss", "mask_docs", "choose_hidden",
+           "check_token_vectors",
            "MASK_RATE", "MASK_WORD", "NO_VECTORS_MESSAGE"]
