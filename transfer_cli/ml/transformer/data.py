@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy
 from thinc.api import get_array_module
-from thinc.types import Floats2d, Floats3d, Ints2d, Ragged
+from thinc.types import Floats2d, Ints2d, Ragged
 from thinc.util import to_numpy
 
 from ...tokens import Span
@@ -278,35 +278,50 @@ class FullTransformerBatch:
             doc_data.append(TransformerData(wordpieces=self.wordpieces[s0:s1], model_output=output, align=align))
         return doc_data
 
-    def unsplit_by_doc(self, arrays: List[List[Floats3d]]) -> List[Floats3d]:
-        """Per-doc arrays (arrays[d][k] shaped like doc d's tensors[k], e.g. gradients of
-        last_hidden_state) back in the batch layout: one n_spans × max_wordpieces × ...
-        array per k, zero where padding."""
-        if not arrays:
-            return []
+    def unsplit_by_doc(self, arrays: List[List[Any]]) -> "FullTransformerBatch":
+        """Per-doc arrays back in the batch layout, e.g. the gradients of each doc's
+        tensors for the backward pass: arrays[d][k] is shaped like doc d's tensors[k].
+        Returns a FullTransformerBatch with this batch's spans, wordpieces and align whose
+        model_output holds, under the key of tensors[k], one array per k in the batch
+        layout (zero in padding and where a doc gave none)."""
         ranges = self._doc_ranges()
         if len(arrays) != len(ranges):
             raise ValueError(f"unsplit_by_doc: expected arrays for {len(ranges)} docs, got {len(arrays)}")
         n_spans, padded = len(self.wordpieces), self.wordpieces.max_length
-        n_tensors = max(len(doc_arrays) for doc_arrays in arrays)
-        outputs = []
-        for k in range(n_tensors):
-            sample = next(doc_arrays[k] for doc_arrays in arrays if len(doc_arrays) > k)
-            xp = get_array_module(sample)
-            if sample.ndim == 3:
-                full = xp.zeros((n_spans, padded) + tuple(sample.shape[2:]), dtype=sample.dtype)
-            else:
-                full = xp.zeros((n_spans,) + tuple(sample.shape[1:]), dtype=sample.dtype)
-            for (s0, s1, _, _, _), doc_arrays in zip(ranges, arrays):
-                if len(doc_arrays) <= k or s0 == s1:
-                    continue
-                piece = doc_arrays[k]
-                if piece.ndim == 3:
-                    full[s0:s1, :piece.shape[1]] = piece
-                else:
-                    full[s0:s1] = piece
-            outputs.append(full)
-        return outputs
+        keys = list(self.model_output.keys())
+        output = ModelOutput()
+        for k in range(max((len(doc_arrays) for doc_arrays in arrays), default=0)):
+            pieces = [(r, doc_arrays[k]) for r, doc_arrays in zip(ranges, arrays)
+                      if len(doc_arrays) > k and doc_arrays[k] is not None and r[0] != r[1]]
+            if not pieces:
+                continue
+            key = keys[k] if k < len(keys) else f"tensor_{k}"
+            output[key] = _unsplit(pieces, n_spans, padded)
+        return FullTransformerBatch(spans=self.spans, wordpieces=self.wordpieces, model_output=output,
+                                    align=self.align, doc_lengths=self.doc_lengths)
+
+
+def _unsplit(pieces: List[Tuple[Tuple[int, int, int, int, int], Any]], n_spans: int, padded: int) -> Any:
+    """One output in the batch layout from (doc range, that doc's array) pairs; tuples
+    (hidden_states, attentions) element by element."""
+    sample = pieces[0][1]
+    if isinstance(sample, (tuple, list)):
+        return tuple(_unsplit([(r, piece[i]) for r, piece in pieces], n_spans, padded) for i in range(len(sample)))
+    xp = get_array_module(sample)
+    if sample.ndim == 3:
+        full = xp.zeros((n_spans, padded) + tuple(sample.shape[2:]), dtype=sample.dtype)
+    elif sample.ndim == 4:
+        full = xp.zeros((n_spans, sample.shape[1], padded, padded), dtype=sample.dtype)
+    else:
+        full = xp.zeros((n_spans,) + tuple(sample.shape[1:]), dtype=sample.dtype)
+    for (s0, s1, _, _, _), piece in pieces:
+        if piece.ndim == 3:
+            full[s0:s1, :piece.shape[1]] = piece
+        elif piece.ndim == 4:
+            full[s0:s1, :, :piece.shape[2], :piece.shape[3]] = piece
+        else:
+            full[s0:s1] = piece
+    return full
 
 
 def _slice_spans(value: Any, s0: int, s1: int, width: int, n_spans: int) -> Any:
