@@ -121,6 +121,15 @@ def test_leading_space_words_align_to_their_tokens(model_dirs):
     assert rows(doc_data) == [[1], [2], [3], [4, 5, 6]]
 
 
+def test_padding_left_on_the_shared_tokenizer_is_ignored(model_dirs):
+    """Calling the Hugging Face tokenizer with padding/truncation leaves them set on its
+    backend; the model's own encoding must not pick them up."""
+    model = loaded(model_dirs["bert"])
+    model.attrs["tokenizer"](["the cat sat on the mat", "a"], padding="max_length", truncation=True, max_length=4)
+    doc_data = model.predict([doc_of(["the", "cat", "sat", "on", "the", "mat"])]).doc_data[0]
+    assert doc_data.wordpieces.lengths == [8] and rows(doc_data) == [[1], [2], [3], [4], [5], [6]]
+
+
 def test_empty_docs_and_docs_without_spans(model_dirs):
     model = loaded(model_dirs["bert"], get_spans=lambda docs: [[] if len(d) == 2 else [d[:]] for d in docs])
     docs = [doc_of([]), doc_of(["the", "cat"]), doc_of(["a", "dog"][:1])]
@@ -385,8 +394,9 @@ def test_split_and_unsplit_by_doc_are_inverse_on_real_rows(model_dirs):
     docs = [long_doc(11, seed=3), doc_of([]), long_doc(4, seed=4)]
     batch = model.predict(docs)
     full = batch.model_output.last_hidden_state
-    for doc_data in batch.doc_data:  # the doc's aligned rows are the batch's aligned rows
-        assert doc_data.model_output.last_hidden_state.shape[0] == (len(doc_data.wordpieces))
+    for doc_data in batch.doc_data:  # copies: a kept doc does not keep the batch's arrays alive
+        assert doc_data.model_output.last_hidden_state.shape[0] == len(doc_data.wordpieces)
+        assert not numpy.shares_memory(doc_data.model_output.last_hidden_state, full)
     flat_batch = full.reshape((-1, WIDTH))[batch.align.dataXd.ravel()]
     flat_docs = numpy.concatenate([d.model_output.last_hidden_state.reshape((-1, WIDTH))[d.align.dataXd.ravel()]
                                    for d in batch.doc_data])

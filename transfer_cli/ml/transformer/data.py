@@ -328,17 +328,18 @@ def _slice_spans(value: Any, s0: int, s1: int, width: int, n_spans: int) -> Any:
     """Spans s0..s1 of one output, cut to `width` wordpieces: spans × wordpieces × width
     arrays (last_hidden_state, hidden_states) along axis 1, spans × heads × wordpieces ×
     wordpieces arrays (attentions) along the last two, spans × width arrays (pooler
-    output) by row only."""
+    output) by row only. Copies, not views: a doc's data must not keep its whole batch's
+    arrays alive."""
     if isinstance(value, (tuple, list)):
         return tuple(_slice_spans(v, s0, s1, width, n_spans) for v in value)
     shape = getattr(value, "shape", None)
     if shape is None or len(shape) == 0 or shape[0] != n_spans:
         return value
     if len(shape) == 3:
-        return value[s0:s1, :width]
+        return value[s0:s1, :width].copy()
     if len(shape) == 4:
-        return value[s0:s1, :, :width, :width]
-    return value[s0:s1]
+        return value[s0:s1, :, :width, :width].copy()
+    return value[s0:s1].copy()
 
 
 def _arrays_to_numpy(value: Any) -> Any:

@@ -94,11 +94,6 @@ def install_transformer(model: Model, torch_model: Any, tokenizer: Any) -> None:
     """Put a loaded torch model and fast tokenizer into `model`."""
     from thinc.api import CupyOps, PyTorchGradScaler, PyTorchWrapper_v3
 
-    backend = tokenizer.backend_tokenizer
-    if backend.truncation is not None:  # we cut spans ourselves, keeping the alignment
-        backend.no_truncation()
-    if backend.padding is not None:
-        backend.no_padding()
     on_gpu = isinstance(model.ops, CupyOps) or isinstance(get_current_ops(), CupyOps)
     mixed = bool(model.attrs["mixed_precision"]) and on_gpu
     scaler = PyTorchGradScaler(**{"enabled": mixed, **model.attrs["grad_scaler_config"]})

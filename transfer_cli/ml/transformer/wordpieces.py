@@ -14,7 +14,14 @@ from .alignment import DocChars, SpanEncoding, span_alignment
 
 
 def encode_texts(tokenizer: Any, texts: Sequence[str]) -> List[SpanEncoding]:
-    encodings = tokenizer.backend_tokenizer.encode_batch(list(texts))
+    backend = tokenizer.backend_tokenizer
+    # Calling the Hugging Face tokenizer with padding/truncation leaves them set on the
+    # backend: switch them off, spans are cut here and padded in the WordpieceBatch.
+    if backend.padding is not None:
+        backend.no_padding()
+    if backend.truncation is not None:
+        backend.no_truncation()
+    encodings = backend.encode_batch(list(texts))
     return [SpanEncoding(ids=e.ids, strings=e.tokens, offsets=numpy.asarray(e.offsets, dtype="int64").reshape((-1, 2)),
                          special=numpy.asarray(e.special_tokens_mask, dtype="int8"), type_ids=e.type_ids)
             for e in encodings]
