@@ -119,7 +119,7 @@ def _serialize_torch(torch_model: Any) -> bytes:
 def _deserialize_torch(torch_model: Any, data: bytes, device: Any) -> Any:
     from safetensors.torch import load
 
-    torch_model.load_state_dict(load(data), strict=False)
+    torch_model.load_state_dict(load(data), strict=True)
     torch_model.to(device)
     return torch_model
 
