@@ -10,6 +10,7 @@ outputs are put back in span order with the wordpiece-to-token alignment
 (alignment.py). Training runs through thinc's PyTorchWrapper_v3 (gradients reach the
 torch parameters, mixed precision and gradient scaling on GPU); prediction runs the
 torch model under inference_mode, so a frozen transformer builds no autograd graph."""
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
@@ -85,8 +86,6 @@ def load_transformer(model: Model, path: Any) -> None:
 def save_transformer(model: Model, path: Any) -> None:
     """config.json, model.safetensors and the tokenizer files into the directory `path`,
     which load_transformer reads back."""
-    from pathlib import Path
-
     save_hf(hf_model(model), model.attrs["tokenizer"], Path(path))
 
 
