@@ -4,7 +4,7 @@ component's model. During training the upstream broadcasts its output for a batc
 prediction time, or when the upstream is frozen, a listener reads what the upstream
 stored on the docs (doc.tensor, doc._.trf_data)."""
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy
 from thinc.api import Model
@@ -25,12 +25,17 @@ class Listener(Model):
     """A layer whose forward pass returns what its upstream broadcast for this batch.
 
     `read_stored(docs)` returns the outputs stored on the docs at prediction time
-    (or None where a doc has nothing stored)."""
+    (or None where a doc has nothing stored). `upstream_kind` names the kind of
+    component it listens to ("tok2vec", "transformer"): an upstream links only its
+    own kind, so a "*" listener is never fed by both a tok2vec and a transformer."""
+
+    upstream_kind = "tok2vec"
 
     def __init__(self, name: str, upstream: str, read_stored: Callable[[List[Doc]], Optional[Any]],
-                 dims: Optional[dict] = None) -> None:
-        super().__init__(name, _listener_forward, dims=dims or {}, attrs={"upstream": upstream,
-                                                                          LISTENER_MARKER: True})
+                 dims: Optional[dict] = None, *, forward: Optional[Callable] = None,
+                 layers: Optional[List[Model]] = None, attrs: Optional[dict] = None) -> None:
+        super().__init__(name, forward or _listener_forward, dims=dims or {}, layers=layers or [],
+                         attrs={**(attrs or {}), "upstream": upstream, LISTENER_MARKER: True})
         self.read_stored = read_stored
         self.upstream_name: Optional[str] = None  # the component actually linked
         self._batch_id: Optional[int] = None
@@ -63,28 +68,37 @@ class Listener(Model):
     def has_broadcast(self, docs: Sequence[Doc]) -> bool:
         return self._batch_id is not None and self._batch_id == batch_id(docs)
 
+    def upstream_output(self, docs: List[Doc], is_train: bool) -> Tuple[Any, Callable]:
+        """(what the upstream broadcast for this batch, its backprop), or during prediction
+        what the upstream stored on the docs (with no backprop)."""
+        if self.has_broadcast(docs):
+            outputs, backprop = self._outputs, self._backprop
+            if is_train:
+                return outputs, backprop
+            return outputs, _no_backprop
+        stored = self.read_stored(docs)
+        if stored is None:
+            upstream = self.upstream_name or self.upstream
+            if is_train:
+                raise PipelineError(
+                    f"Listener '{self.name}' got no output from its upstream '{upstream}' for this batch: the "
+                    f"upstream must run before this component, and a frozen upstream must also be listed in "
+                    f"[training] annotating_components so it sets its output on the docs")
+            raise PipelineError(
+                f"Listener '{self.name}' found no output from its upstream '{upstream}' on the docs: run the "
+                f"pipeline with '{upstream}' enabled before this component")
+        return stored, _no_backprop
+
+
+def _no_backprop(d_outputs: Any) -> List:
+    return []
+
 
 def _listener_forward(model: Listener, docs: List[Doc], is_train: bool):
     if model._inferring_shapes:
         zeros = [model.ops.alloc2f(len(doc), model.get_dim("nO")) for doc in docs]
-        return zeros, lambda d_outputs: []
-    if model.has_broadcast(docs):
-        outputs, backprop = model._outputs, model._backprop
-        if is_train:
-            return outputs, backprop
-        return outputs, lambda d_outputs: []
-    stored = model.read_stored(docs)
-    if stored is None:
-        upstream = model.upstream_name or model.upstream
-        if is_train:
-            raise PipelineError(
-                f"Listener '{model.name}' got no output from its upstream '{upstream}' for this batch: the "
-                f"upstream must run before this component, and a frozen upstream must also be listed in "
-                f"[training] annotating_components so it sets its output on the docs")
-        raise PipelineError(
-            f"Listener '{model.name}' found no output from its upstream '{upstream}' on the docs: run the "
-            f"pipeline with '{upstream}' enabled before this component")
-    return stored, lambda d_outputs: []
+        return zeros, _no_backprop
+    return model.upstream_output(docs, is_train)
 
 
 def find_listeners(model: Model) -> List[Listener]:

@@ -11,6 +11,7 @@ from ..errors import PipelineError
 from ..ml.weights import WeightsError, model_from_bytes, model_to_bytes
 from ..model_files import read_file_bytes, read_file_json
 from ..tokens import Doc
+from .transformer_files import load_nested_transformers, save_nested_transformers
 
 
 class Component:
@@ -122,6 +123,7 @@ class TrainableComponent(Component):
             weights = model_to_bytes(self.model)
         except WeightsError as e:
             raise PipelineError(f"Component '{self.name}': {e}") from None
+        save_nested_transformers(self.model, path, component=self.name)
         (path / "model").write_bytes(weights)
 
     def from_disk(self, path: Path) -> "TrainableComponent":
@@ -131,6 +133,7 @@ class TrainableComponent(Component):
         except ValueError as e:  # cfg.json's labels disagree with the config's model
             raise PipelineError(f"the settings of component '{self.name}' do not fit the config: {e}",
                                 path=str(path / "cfg.json")) from None
+        load_nested_transformers(self.model, path, component=self.name)  # layers for the saved weights
         read_component_weights(self, path / "model")
         return self
 

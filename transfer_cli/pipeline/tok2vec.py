@@ -26,7 +26,8 @@ class Tok2Vec(TrainableComponent):
         if not isinstance(model, Model):
             return
         for listener in find_listeners(model):
-            if listener.upstream in (self.name, "*") and listener not in self.listeners:
+            if (listener.upstream_kind == "tok2vec" and listener.upstream in (self.name, "*")
+                    and listener not in self.listeners):
                 width = self.model.get_dim("nO") if self.model.has_dim("nO") else None
                 if width is not None and listener.has_dim("nO") and listener.get_dim("nO") != width:
                     raise PipelineError(
