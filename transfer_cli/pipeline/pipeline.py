@@ -99,7 +99,14 @@ class Pipeline:
         self._factory_names[name] = factory_name or name
         if config_block is not None:
             self._component_configs[name] = config_block
-        self.link_listeners()
+        try:
+            self.link_listeners()
+        except PipelineError:  # e.g. a listener of the wrong width: leave the pipeline as it was
+            self._components = [(n, c) for n, c in self._components if n != name]
+            self._factory_names.pop(name, None)
+            self._component_configs.pop(name, None)
+            self.link_listeners()
+            raise
         return component
 
     def _insert(self, name: str, component: Any, *, before: Optional[str] = None, after: Optional[str] = None,

@@ -5,10 +5,10 @@ labels from the training data once, load vectors and pretrained tok2vec
 weights, run the [initialize] callbacks."""
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from confection import Config
-from thinc.api import Optimizer, fix_random_seed, set_gpu_allocator
+from thinc.api import Model, Optimizer, fix_random_seed, set_gpu_allocator
 
 from ..config.filling import ConfigCheck, check_config
 from ..config.resolving import resolve_path, resolve_section
@@ -53,9 +53,7 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
             if not nlp.has_pipe(name):
                 raise ConfigError(f"'{name}' is not a component of the pipeline ({nlp.component_names})",
                                   key=f"training.{key}")
-    for name in training["frozen_components"]:
-        raise ConfigError(f"'{name}' is frozen but was not loaded from a trained pipeline, so it would stay "
-                          f"untrained: remove it from frozen_components", key="training.frozen_components")
+    check_frozen(nlp, training["frozen_components"], training["annotating_components"])
     if init_settings["before_init"] is not None:
         init_settings["before_init"](nlp)
     if init_settings["vectors"]:  # a directory written by init-vectors
@@ -67,6 +65,25 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
     if init_settings["after_init"] is not None:
         init_settings["after_init"](nlp)
     return TrainingSetup(nlp, checked, training, train_corpus, dev_corpus, optimizer)
+
+
+def check_frozen(nlp: Pipeline, frozen: List[str], annotating: List[str]) -> None:
+    """A frozen component must have weights of its own already (a transformer's come from
+    its model directory), and a frozen upstream that components listen to must annotate
+    the docs, since it broadcasts nothing."""
+    for name in frozen:
+        component = nlp.get_pipe(name)
+        if not getattr(component, "pretrained", False):
+            raise ConfigError(f"'{name}' is frozen but was not loaded from a trained pipeline, so it would stay "
+                              f"untrained: remove it from frozen_components", key="training.frozen_components")
+        listeners = getattr(component, "listeners", [])
+        listened = [other for other, c in nlp.components if other not in frozen and c is not component
+                    and isinstance(getattr(c, "model", None), Model)
+                    and any(node in listeners for node in c.model.walk())]
+        if listened and name not in annotating:
+            raise ConfigError(f"'{name}' is frozen and {listened} listen to it: add '{name}' to "
+                              f"[training] annotating_components too, so it sets its output on the docs for them",
+                              key="training.frozen_components")
 
 
 def load_pretrained_tok2vec(nlp: Pipeline, values: Dict[str, Any], path: Path) -> None:
