@@ -209,3 +209,10 @@ def test_tok2vec_transformer_trains_saves_and_loads(tiny_bert_dir, tmp_path, bac
     assert not any(name.endswith((".bin", ".safetensors")) for name in saved)  # weights are in tagger/model
     loaded = transfer_cli.load(tmp_path / "pipeline")
     assert [[t.tag_ for t in doc] for doc in loaded.pipe(TEXTS)] == tags
+
+
+def test_a_listener_without_a_transformer_is_a_clear_error():
+    nlp = transfer_cli.blank("en")
+    nlp.add_pipe("tagger", config=tagger_block(listener()))
+    with pytest.raises(PipelineError, match="linked to no transformer component"):
+        nlp.initialize(lambda: tagged_examples(nlp))

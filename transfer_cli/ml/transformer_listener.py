@@ -36,8 +36,8 @@ def pool_doc(model: Model, pooling: Model[Ragged, Floats2d], trf_data: Transform
     ops = model.ops
     lengths = ops.asarray1i(trf_data.align.lengths)
     n_tokens = int(lengths.shape[0])
-    if n_tokens == 0 or LAST_HIDDEN_STATE not in trf_data.model_output:
-        shape = trf_data.model_output[LAST_HIDDEN_STATE].shape if LAST_HIDDEN_STATE in trf_data.model_output else (0, 0, width)
+    if n_tokens == 0 or LAST_HIDDEN_STATE not in trf_data.model_output:  # an empty doc
+        shape = getattr(trf_data.model_output.get(LAST_HIDDEN_STATE), "shape", (0, 0, width))
         return ops.alloc2f(n_tokens, width), lambda d_output: ops.alloc(shape, dtype="f")
     hidden = ops.asarray(trf_data.model_output[LAST_HIDDEN_STATE], dtype="float32")
     if hidden.shape[-1] != width:
@@ -91,7 +91,6 @@ class TransformerListener(Listener):
                          forward=_transformer_listener_forward, layers=[pooling],
                          attrs={"grad_factor": first, DROP_AFTER_READ: False})
         self.grad_factor_schedule = rest
-        self.width_given = width is not None
 
     @property
     def grad_factor(self) -> float:
@@ -120,6 +119,9 @@ def read_trf_data(docs: List[Doc]) -> Optional[List[TransformerData]]:
 
 
 def _transformer_listener_forward(model: TransformerListener, docs: List[Doc], is_train: bool):
+    if not model.has_dim("nO"):
+        raise PipelineError(f"Listener '{model.name}' does not know its width: it is linked to no transformer "
+                            f"component (upstream '{model.upstream}'); put a transformer before its component")
     width = model.get_dim("nO")
     if model._inferring_shapes:
         return [model.ops.alloc2f(len(doc), width) for doc in docs], lambda d_outputs: []
