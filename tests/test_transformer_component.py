@@ -348,3 +348,21 @@ def test_transformer_can_be_frozen_without_a_source(tiny_bert_dir):
     assert getattr(trf_pipeline(tiny_bert_dir).get_pipe("transformer"), "pretrained") is True
     assert not getattr(trf_pipeline(tiny_bert_dir).get_pipe("tagger"), "pretrained", False)
 
+
+
+def test_spacys_own_gpu_config_validates_and_trains_unchanged(tiny_bert_dir, tmp_path):
+    """spaCy 3.8's `init config -p tagger,ner --gpu` output, its model name overridden to a
+    local directory, on the spaCy-written DocBin fixture (tags and entities)."""
+    from conftest import ROOT
+
+    config = ROOT / "tests" / "fixtures" / "spacy_configs" / "tagger_ner_gpu.cfg"
+    data = ROOT / "tests" / "fixtures" / "spacy_docbin.spacy"
+    status, output = cli("debug-config", config, "--paths.train", data, "--paths.dev", data)
+    assert status == 0 and "is valid" in output, output
+    status, output = cli("train", config, "--paths.train", data, "--paths.dev", data, "--training.max_steps", 2,
+                         "--training.eval_frequency", 2, "--components.transformer.model.name", tiny_bert_dir,
+                         "--output", tmp_path / "out")
+    assert status == 0, output
+    nlp = transfer_cli.load(tmp_path / "out" / "model-last")
+    assert nlp.pipe_names == ["transformer", "tagger", "ner"]
+    assert len(nlp.get_pipe("transformer").listeners) == 2
