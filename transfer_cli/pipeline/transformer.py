@@ -277,8 +277,8 @@ def cpu_copy(data: TransformerData) -> TransformerData:
 def _own(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return tuple(_own(v) for v in value)
-    array = to_numpy(value)
-    return array.copy() if array is value or array.base is not None else array
+    array = to_numpy(value)  # a GPU array comes back as a new host array
+    return array.copy() if array.base is not None else array  # a view would keep its batch's array alive
 
 
 @register_factory(
