@@ -102,9 +102,9 @@ def inference_rows(ctx: Context) -> List[Row]:
     tokens = field(piped[SPACY], "n_tokens")
 
     def hf_tokens_per_second(result: Result) -> Any:
-        if isinstance(result, NotAvailable) or not isinstance(tokens, int):
-            return result if isinstance(result, NotAvailable) else None
-        return tokens / result["seconds_best"]
+        if isinstance(result, NotAvailable):
+            return result
+        return tokens / result["seconds_best"] if isinstance(tokens, (int, float)) else None
 
     def versions(order: str) -> str:
         parts = []
