@@ -47,6 +47,9 @@ def main() -> None:
     else:
         try:
             from transfer_cli.cli.init_vectors import init_vectors_cli
+            # the command imports its engine when it runs (so --help stays light): import it
+            # here, outside the timing, as spaCy's import is above
+            import transfer_cli.training.init_vectors  # noqa: F401
         except ImportError as e:
             not_available(f"transfer_cli.cli.init_vectors is not importable yet ({e})")
         start = time.perf_counter()
