@@ -8,6 +8,7 @@ import srsly
 from thinc.api import Model, Optimizer, set_dropout_rate
 
 from ..errors import PipelineError
+from ..ml.listeners import batch_id
 from ..ml.weights import WeightsError, model_from_bytes, model_to_bytes
 from ..model_files import read_file_bytes, read_file_json
 from ..tokens import Doc
@@ -161,3 +162,29 @@ def read_component_weights(component: TrainableComponent, model_path: Path) -> N
     except WeightsError as e:
         raise PipelineError(f"cannot load the weights of component '{component.name}': {e}",
                             path=str(model_path)) from None
+
+
+class ListenedComponent(TrainableComponent):
+    """An upstream component (tok2vec, transformer) whose output its listeners receive per
+    batch; their gradients are summed and applied once, in apply_gradients."""
+
+    listeners: list
+    _pending: Optional[Callable[[], None]]
+
+    def broadcast(self, docs: List[Doc], outputs: Any, accumulate: Callable, apply: Callable[[], None],
+                  sgd: Optional[Optimizer]) -> None:
+        """Hand `outputs` to every listener; `apply` backpropagates what they sent back."""
+        self._pending = apply
+        key = batch_id(docs)
+        for listener in self.listeners:
+            listener.receive(key, outputs, accumulate)
+        if sgd is not None:
+            self.apply_gradients()
+            self.finish_update(sgd)
+
+    def apply_gradients(self) -> None:
+        if self._pending is not None:
+            self._pending()
+            self._pending = None
+        for listener in self.listeners:
+            listener.clear()

@@ -7,13 +7,13 @@ from thinc.types import Floats2d
 
 from ..config.factories import register_factory
 from ..errors import PipelineError
-from ..ml.listeners import Listener, batch_id, find_listeners
+from ..ml.listeners import Listener, find_listeners
 from ..tokens import Doc
-from .component import TrainableComponent
+from .component import ListenedComponent
 from .default_models import default_model
 
 
-class Tok2Vec(TrainableComponent):
+class Tok2Vec(ListenedComponent):
     def __init__(self, vocab, model: Model, name: str = "tok2vec") -> None:
         super().__init__(vocab, model, name)
         self.listeners: List[Listener] = []
@@ -83,21 +83,8 @@ class Tok2Vec(TrainableComponent):
             if received[0]:
                 backprop_tokvecs(d_tokvecs)
 
-        self._pending = apply
-        key = batch_id(docs)
-        for listener in self.listeners:
-            listener.receive(key, tokvecs, accumulate)
-        if sgd is not None:
-            self.apply_gradients()
-            self.finish_update(sgd)
+        self.broadcast(docs, tokvecs, accumulate, apply, sgd)
         return losses
-
-    def apply_gradients(self) -> None:
-        if self._pending is not None:
-            self._pending()
-            self._pending = None
-        for listener in self.listeners:
-            listener.clear()
 
     def initialize(self, get_examples: Callable[[], Iterable], *, nlp=None, **kwargs) -> None:
         docs = [eg.predicted for _, eg in zip(range(10), get_examples())]

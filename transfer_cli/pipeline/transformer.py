@@ -20,19 +20,19 @@ from thinc.util import to_numpy
 
 from ..config.factories import register_factory
 from ..errors import PipelineError
-from ..ml.listeners import batch_id, find_listeners
+from ..ml.listeners import find_listeners
 from ..ml.transformer.data import LAST_HIDDEN_STATE, FullTransformerBatch, ModelOutput, TransformerData, WordpieceBatch
 from ..ml.transformer_listener import DROP_AFTER_READ, TRF_DATA, TransformerListener
 from ..tokens import Doc
 from .annotation_setters import AnnotationSetter, null_annotation_setter
-from .component import TrainableComponent, read_component_cfg
+from .component import ListenedComponent, read_component_cfg
 from .default_models import default_model
 from .transformer_files import load_transformer_dir, save_transformer_dir
 
 HF_DIR = "hf"  # the component folder's Hugging Face directory (config, safetensors weights, tokenizer)
 
 
-class Transformer(TrainableComponent):
+class Transformer(ListenedComponent):
     # its weights come from the model directory, so it may be frozen without being trained here
     pretrained = True
 
@@ -184,21 +184,8 @@ class Transformer(TrainableComponent):
             backprop_batch(batch.unsplit_by_doc(gradients))
             self._has_gradients = True
 
-        self._pending = apply
-        key = batch_id(docs)
-        for listener in self.listeners:
-            listener.receive(key, doc_data, accumulate)
-        if sgd is not None:
-            self.apply_gradients()
-            self.finish_update(sgd)
+        self.broadcast(docs, doc_data, accumulate, apply, sgd)
         return losses
-
-    def apply_gradients(self) -> None:
-        if self._pending is not None:
-            self._pending()
-            self._pending = None
-        for listener in self.listeners:
-            listener.clear()
 
     def finish_update(self, sgd: Optimizer) -> None:
         """An optimizer step only after a backward pass: a step on zero gradients would still
