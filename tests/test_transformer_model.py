@@ -240,6 +240,34 @@ def test_length_groups_bound_padded_wordpieces():
     assert length_groups([50], 10) == [numpy.array([0])]  # too long for the bound: runs alone
 
 
+def _padded_cost(groups, lengths, group_cost):
+    return sum(len(g) * max(lengths[i] for i in g) + group_cost for g in groups)
+
+
+def test_length_groups_keep_short_spans_apart_from_long_ones():
+    lengths = [60] + [4] * 40  # one long sentence among short ones
+    groups = length_groups(lengths, 4096, group_cost=64)
+    assert [list(g) for g in groups] == [[0], list(range(1, 41))]
+    assert _padded_cost(groups, lengths, 0) == 60 + 4 * 40  # no padding at all
+
+
+def test_length_groups_are_the_cheapest_cut_of_the_sorted_order():
+    rng = numpy.random.RandomState(3)
+    for _ in range(30):
+        lengths = [int(x) for x in rng.randint(1, 30, size=rng.randint(1, 8))]
+        bound, cost = int(rng.randint(20, 120)), int(rng.randint(0, 40))
+        groups = length_groups(lengths, bound, group_cost=cost)
+        order = list(numpy.argsort(-numpy.asarray(lengths), kind="stable"))
+        assert [int(i) for g in groups for i in g] == order
+        n = len(order)
+        cheapest = min(  # every way to cut the sorted order, by brute force
+            _padded_cost(cut, lengths, cost)
+            for mask in range(2 ** (n - 1))
+            for cut in [numpy.split(numpy.asarray(order), [k + 1 for k in range(n - 1) if mask >> k & 1])]
+            if all(len(g) == 1 or len(g) * max(lengths[i] for i in g) <= bound for g in cut))
+        assert _padded_cost(groups, lengths, cost) == cheapest
+
+
 @pytest.mark.parametrize("is_train", [False, True])
 def test_max_batch_items_gives_the_same_output_as_one_pass(model_dirs, is_train):
     model = loaded(model_dirs["roberta"], get_spans=configure_strided_spans(window=12, stride=9))

@@ -26,6 +26,10 @@ from .hf import load_hf, max_wordpieces, read_hidden_size, save_hf
 from .wordpieces import encode_spans
 
 DEFAULT_MAX_BATCH_ITEMS = 4096
+# A forward pass's fixed cost in padded wordpieces, for cutting a batch into passes:
+# small enough that spans of similar length run together, large enough that a batch is
+# not cut into many tiny matrix products.
+GROUP_COST_ITEMS = 64
 # Outputs of a Hugging Face model that are kept (the others, e.g. past_key_values, are not per-span arrays).
 OUTPUT_KEYS = ("last_hidden_state", "pooler_output", "hidden_states", "attentions")
 
@@ -173,21 +177,38 @@ def _call_span_getter(get_spans: Callable, docs: List[Doc]) -> List[List[Span]]:
     return [list(doc_spans) for doc_spans in spans]
 
 
-def length_groups(lengths: Sequence[int], max_batch_items: int) -> List[numpy.ndarray]:
-    """Span indices, longest first, cut into groups whose padded size (spans × the
-    longest in the group) is at most max_batch_items; a span longer than that runs alone."""
+def length_groups(lengths: Sequence[int], max_batch_items: int,
+                  group_cost: int = GROUP_COST_ITEMS) -> List[numpy.ndarray]:
+    """Span indices, longest first, cut into runs of that order (one forward pass each)
+    that minimise the padded wordpieces plus `group_cost` per pass, with at most
+    max_batch_items padded wordpieces (spans × the longest) in a pass; a span longer than
+    that runs alone. Cutting only when the bound is reached padded a batch of EWT
+    sentences to three times its wordpieces; this pads it to about its length."""
     order = numpy.argsort(-numpy.asarray(lengths, dtype="int64"), kind="stable")
-    groups, current, longest = [], [], 0
-    for i in order:
-        longest_if_added = max(longest, lengths[i])
-        if current and longest_if_added * (len(current) + 1) > max_batch_items:
-            groups.append(numpy.asarray(current, dtype="int64"))
-            current, longest_if_added = [], lengths[i]
-        current.append(int(i))
-        longest = longest_if_added
-    if current:
-        groups.append(numpy.asarray(current, dtype="int64"))
-    return groups
+    if not len(order):
+        return []
+    longest = numpy.asarray(lengths, dtype="int64")[order]
+    n = len(order)
+    # best[j]: the least cost of the first j spans; start[j]: where the last pass of that begins
+    best = numpy.zeros(n + 1, dtype="float64")
+    start = numpy.zeros(n + 1, dtype="int64")
+    for j in range(1, n + 1):
+        # a pass over spans i..j-1 pads them to longest[i]; passes longer than the bound are
+        # out, except a single span
+        lowest = max(0, j - max(1, max_batch_items // max(int(longest[j - 1]), 1)))
+        candidates = numpy.arange(lowest, j)
+        padded = (j - candidates) * longest[candidates]
+        cost = best[candidates] + padded + group_cost
+        cost[padded > max_batch_items] = numpy.inf
+        cost[-1] = best[j - 1] + longest[j - 1] + group_cost
+        k = int(numpy.argmin(cost))
+        best[j], start[j] = cost[k], candidates[k]
+    groups = []
+    j = n
+    while j > 0:
+        groups.append(order[start[j]:j].astype("int64"))
+        j = int(start[j])
+    return groups[::-1]
 
 
 def _group_inputs(wordpieces: WordpieceBatch, group: numpy.ndarray) -> Dict[str, numpy.ndarray]:
