@@ -359,6 +359,23 @@ def test_a_hub_name_asks_for_a_downloaded_directory(tmp_path, monkeypatch):
         model.initialize()
 
 
+def test_init_configs_placeholder_suggests_the_hub_id_it_is_named_after(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PathError) as error:
+        TransformerModel("models/roberta-base", configure_get_doc_spans()).initialize()
+    assert "huggingface-cli download roberta-base --local-dir models/roberta-base" in str(error.value)
+
+
+def test_a_model_directory_with_only_pickled_weights_is_refused_unread(tmp_path, model_dirs):
+    path = tmp_path / "pickled"
+    shutil.copytree(model_dirs["bert"], path)
+    (path / "model.safetensors").unlink()
+    (path / "pytorch_model.bin").write_bytes(b"\x80\x04 would run code")  # never unpickled
+    with pytest.raises(PathError, match="only in pytorch_model.bin, a pickle") as error:
+        TransformerModel(str(path), configure_get_doc_spans()).initialize()
+    assert "save_pretrained" in str(error.value) and "\n" not in str(error.value)
+
+
 def test_a_directory_that_is_not_a_transformer_is_one_clear_error(tmp_path, model_dirs):
     (tmp_path / "pipeline").mkdir()
     (tmp_path / "pipeline" / "config.cfg").write_text("[nlp]\n")

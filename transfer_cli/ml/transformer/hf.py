@@ -9,14 +9,16 @@ import contextlib
 import importlib.util
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple
 
 from ...errors import ConfigError, PathError
 
 # Files save_pretrained writes for a model's weights, any of which makes a model dir.
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                "pytorch_model.bin.index.json")
+# Only safetensors are loaded: pytorch_model.bin is a pickle, which can run code when read.
+SAFE_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
+PICKLED_WEIGHT_FILES = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 DEFAULT_MAX_LENGTH = 512  # when neither the tokenizer nor the model config states one
 _HUB_NAME = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
@@ -34,10 +36,16 @@ def resolve_model_dir(name: str) -> Path:
     if packaged is not None:
         return packaged
     if _HUB_NAME.match(str(name)) and not str(name).startswith((".", "~")):
-        raise PathError(f"no local directory '{name}': transfer-cli never downloads models. Download the model "
-                        f"once (e.g. `huggingface-cli download {name} --local-dir {name.split('/')[-1]}`) and set "
-                        f"the transformer's model.name to that directory")
+        raise PathError(f"no local directory '{name}': transfer-cli never downloads models. Put a Hugging Face "
+                        f"model directory there once (e.g. `huggingface-cli download {_hub_id(str(name))} "
+                        f"--local-dir {name}`) or set the transformer's model.name to a directory you have")
     raise PathError("transformer model directory not found", path=str(path))
+
+
+def _hub_id(name: str) -> str:
+    """The Hub id a missing directory is most likely named after: init-config's placeholders
+    are `models/<hub id>`, spaCy's configs name the Hub id itself."""
+    return name[len("models/"):] if name.startswith("models/") else name
 
 
 def _inside_package(name: str) -> Optional[Path]:
@@ -93,9 +101,15 @@ def load_hf(name: str, tokenizer_config: Dict[str, Any], transformer_config: Dic
     if not (path / "config.json").is_file():
         raise PathError("not a Hugging Face transformer directory: it has no config.json (expected the files "
                         "save_pretrained writes: config.json, model weights, tokenizer files)", path=str(path))
-    if not any((path / f).is_file() for f in WEIGHT_FILES):
-        raise PathError(f"not a Hugging Face transformer directory: it has no model weights "
-                        f"({', '.join(WEIGHT_FILES[:1] + WEIGHT_FILES[2:3])})", path=str(path))
+    if not any((path / f).is_file() for f in SAFE_WEIGHT_FILES):
+        if any((path / f).is_file() for f in PICKLED_WEIGHT_FILES):
+            raise PathError(f"the model's weights are only in pytorch_model.bin, a pickle that can run code when it "
+                            "is loaded; transfer-cli loads safetensors weights only. If you trust the file, convert "
+                            "it once: python -c \"import sys; from transformers import AutoModel; "
+                            f"AutoModel.from_pretrained(sys.argv[1]).save_pretrained(sys.argv[1])\" {shlex.quote(str(path))}",
+                            path=str(path))
+        raise PathError("not a Hugging Face transformer directory: it has no model weights (model.safetensors)",
+                        path=str(path))
     settings = dict(tokenizer_config)
     if not settings.pop("use_fast", True):
         raise ConfigError("tokenizer_config.use_fast = false: the transformer needs a fast tokenizer (it aligns "
@@ -120,7 +134,7 @@ def load_hf(name: str, tokenizer_config: Dict[str, Any], transformer_config: Dic
                             f"tokenizer (tokenizer.json, e.g. AutoTokenizer.from_pretrained(..., use_fast=True)"
                             f".save_pretrained(dir))", path=str(path))
         try:
-            model = AutoModel.from_pretrained(str(path), config=config, **safe)
+            model = AutoModel.from_pretrained(str(path), config=config, use_safetensors=True, **safe)
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
             raise PathError(f"the model weights cannot be loaded ({_one_line(e)})", path=str(path)) from None
     model.float()
