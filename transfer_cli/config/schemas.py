@@ -29,6 +29,11 @@ def at_least(minimum: int) -> ValueCheck:
 # a rate of units dropped: 1.0 would drop everything (and divide by zero when rescaling)
 RATE = ValueCheck(lambda value: None if 0.0 <= value < 1.0 else f"must be at least 0.0 and below 1.0, got {value}")
 
+# who owns GPU memory (thinc's set_gpu_allocator); null leaves CuPy's default pool
+GPU_ALLOCATOR = ValueCheck(lambda value: None if value in (None, "pytorch", "tensorflow") else
+                           f'must be "pytorch" (PyTorch owns GPU memory, as a transformer pipeline needs), '
+                           f'"tensorflow" or null, got {value!r}')
+
 FUNCTION = FunctionBlock(optional=False)
 OPTIONAL_FUNCTION = FunctionBlock(optional=True)
 
@@ -47,7 +52,7 @@ NLP: Dict[str, Any] = {
 
 TRAINING: Dict[str, Any] = {
     "seed": Optional[int],
-    "gpu_allocator": Optional[str],
+    "gpu_allocator": Annotated[Optional[str], GPU_ALLOCATOR],
     "dropout": Annotated[float, RATE],
     "accumulate_gradient": Annotated[int, at_least(1)],
     "patience": Annotated[int, at_least(0)],
@@ -92,7 +97,7 @@ INITIALIZE: Dict[str, Any] = {
 
 SYSTEM: Dict[str, Any] = {
     "seed": Optional[int],
-    "gpu_allocator": Optional[str],
+    "gpu_allocator": Annotated[Optional[str], GPU_ALLOCATOR],
 }
 
 # name -> (fields, extra settings allowed, section required)
