@@ -17,7 +17,7 @@ class Optimize(str, Enum):
 @app.command("init-config")
 @handle_errors
 def init_config_cli(
-    output: str = typer.Argument(..., help="Config file to write, or - for stdout (the config only)."),
+    output: str = typer.Argument(..., metavar="OUTPUT", help="Config file to write, or - for stdout (the config only)."),
     lang: str = typer.Option("en", "--lang", "-l", help="Language code of the pipeline."),
     pipeline: str = typer.Option("tagger,ner", "--pipeline", "-p",
                                  help="Comma-separated components: tagger, ner, textcat, textcat_multilabel, "
