@@ -23,7 +23,7 @@ def _register_commands() -> None:
     # each module adds its command(s) to `app` when imported
     from . import (apply, convert, debug_config, evaluate, fill_config, init_config, init_vectors,  # noqa: F401
                    pretrain, train)
-    from . import spellings  # noqa: F401  (after the commands it spells differently)
+    from . import info, spellings  # noqa: F401  (spellings after the commands it spells differently)
 
 
 def main() -> None:

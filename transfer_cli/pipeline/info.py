@@ -1,0 +1,56 @@
+"""What `transfer-cli info` reports: the installed versions, and for a trained pipeline
+its components, labels, vectors and sizes on disk (read by loading it, so what is
+reported is what would run)."""
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from ..about import __version__
+from .build import load
+
+# the libraries whose versions change results
+LIBRARIES = ("thinc", "confection", "numpy", "torch", "transformers", "safetensors", "srsly", "cupy-cuda12x")
+
+
+def installed_versions() -> Dict[str, Optional[str]]:
+    """Versions of transfer-cli's libraries (None: not installed), without importing them."""
+    versions: Dict[str, Optional[str]] = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def environment_info() -> Dict[str, Any]:
+    return {"transfer_cli": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
+            "location": str(Path(__file__).resolve().parent.parent), "libraries": installed_versions()}
+
+
+def pipeline_info(path: Path) -> Dict[str, Any]:
+    """Name, language, versions, components (factory, labels, size on disk), vectors and
+    total size of the pipeline saved in `path`."""
+    nlp = load(path)
+    meta = nlp.meta
+    components: List[Dict[str, Any]] = []
+    for name, component in nlp.components:
+        labels = getattr(component, "labels", None)
+        components.append({
+            "name": name, "factory": nlp.factory_name(name),
+            "labels": list(labels) if labels is not None else None,
+            "disabled": name in nlp.disabled, "bytes": _size(Path(path) / name)})
+    vectors = nlp.vocab.vectors
+    return {
+        "path": str(path), "name": meta.get("name"), "version": meta.get("version"), "lang": nlp.lang,
+        "trained_with": meta.get("transfer_cli_version"), "pipeline": list(nlp.component_names),
+        "components": components, "performance": meta.get("performance") or {},
+        "vectors": None if vectors.is_empty else vectors.info(), "bytes": _size(Path(path))}
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
