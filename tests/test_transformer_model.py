@@ -471,3 +471,25 @@ def test_importing_the_package_does_not_load_transformers():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert result.stdout.strip() == "False", result.stderr
+
+
+# -- mixed precision (GPU only; the CUDA queries are replaced here) --------------------------
+@pytest.mark.parametrize("mixed, on_gpu, bf16, expected, dtype", [
+    (False, True, True, (False, False), None),
+    (True, False, True, (False, False), None),             # the CPU: full precision
+    (True, True, True, (True, False), "bfloat16"),         # Ampere and later: bf16, no scaler
+    (True, True, False, (True, True), "float16"),          # older GPUs: fp16 with the grad scaler
+])
+def test_mixed_precision_uses_bfloat16_where_the_gpu_has_it(monkeypatch, mixed, on_gpu, bf16, expected, dtype):
+    import torch
+
+    from transfer_cli.ml.transformer.model import mixed_precision_plan
+
+    before = torch.get_autocast_dtype("cuda")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    try:
+        assert mixed_precision_plan(mixed, on_gpu) == expected
+        if dtype is not None:
+            assert torch.get_autocast_dtype("cuda") == getattr(torch, dtype)
+    finally:
+        torch.set_autocast_dtype("cuda", before)

@@ -98,8 +98,8 @@ def install_transformer(model: Model, torch_model: Any, tokenizer: Any) -> None:
     from thinc.api import CupyOps, PyTorchGradScaler, PyTorchWrapper_v3
 
     on_gpu = isinstance(model.ops, CupyOps) or isinstance(get_current_ops(), CupyOps)
-    mixed = bool(model.attrs["mixed_precision"]) and on_gpu
-    scaler = PyTorchGradScaler(**{"enabled": mixed, **model.attrs["grad_scaler_config"]})
+    mixed, scale_gradients = mixed_precision_plan(bool(model.attrs["mixed_precision"]), on_gpu)
+    scaler = PyTorchGradScaler(**{"enabled": scale_gradients, **model.attrs["grad_scaler_config"]})
     wrapper = PyTorchWrapper_v3(torch_model, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs,
                                 mixed_precision=mixed, grad_scaler=scaler,
                                 serialize_model=_serialize_torch, deserialize_model=_deserialize_torch)
@@ -110,6 +110,22 @@ def install_transformer(model: Model, torch_model: Any, tokenizer: Any) -> None:
     model.attrs["tokenizer"] = tokenizer
     model.attrs["max_length"] = max_wordpieces(torch_model, tokenizer)
     model.set_dim("nO", int(torch_model.config.hidden_size), force=True)
+
+
+def mixed_precision_plan(mixed_precision: bool, on_gpu: bool) -> Tuple[bool, bool]:
+    """(run under autocast, scale the gradients). Mixed precision runs on a GPU only;
+    where the GPU has bfloat16 (Ampere and later) autocast uses it, whose float32 range
+    needs no gradient scaler; elsewhere float16 with the scaler (grad_scaler_config)."""
+    if not (mixed_precision and on_gpu):
+        return False, False
+    import torch
+
+    if torch.cuda.is_bf16_supported():
+        # process-wide: thinc's PyTorchShim opens torch.autocast without a dtype
+        torch.set_autocast_dtype("cuda", torch.bfloat16)
+        return True, False
+    torch.set_autocast_dtype("cuda", torch.float16)
+    return True, True
 
 
 def _serialize_torch(torch_model: Any) -> bytes:
