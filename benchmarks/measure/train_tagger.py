@@ -69,7 +69,8 @@ class Clock:
                 self.overhead_start = time.perf_counter()
                 self.overhead_cpu_start = time.process_time()
             scores = evaluate(*args, **kwargs)
-            self.evals.append({"updates": self.updates, "words": self.words, "tag_acc": scores.get("tag_acc")})
+            self.evals.append({"updates": self.updates, "words": self.words, "tag_acc": scores.get("tag_acc"),
+                               "ents_f": scores.get("ents_f")})
             return scores
 
         nlp.update = timed_update
@@ -145,7 +146,8 @@ def evaluate_best(system: str, model: Path, dev: Path, out: Path) -> Dict[str, A
     run_cli([module, "evaluate", str(model), str(dev), "--output", str(out), *force])
     seconds = time.perf_counter() - start
     metrics = json.loads(out.read_text(encoding="utf8"))
-    return {"tag_acc": metrics.get("tag_acc"), "speed": metrics.get("speed"), "cli_seconds": seconds}
+    return {"tag_acc": metrics.get("tag_acc"), "ents_f": metrics.get("ents_f"), "speed": metrics.get("speed"),
+            "cli_seconds": seconds}
 
 
 def main() -> None:

