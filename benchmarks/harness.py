@@ -272,6 +272,9 @@ def render_markdown(results: Dict[str, Any]) -> str:
         lines += [f"## {task['title']}", "", task["description"], ""]
         if task.get("run_at") and task["run_at"] != results["date"]:
             lines += [f"(rows from the run of {task['run_at']})", ""]
+        if "env" in task:  # this task's own run: threads and settings may differ from the header's
+            task_env = ", ".join(f"{k}={v}" for k, v in task["env"].items()) or "none set"
+            lines += [f"Thread settings and BENCH_* variables of this task's run: {task_env}", ""]
         lines += ["| metric | transfer-cli | spaCy | ratio | notes |", "|---|---:|---:|---:|---|"]
         for row in task["rows"]:
             arrow = {True: " (higher is better)", False: " (lower is better)"}.get(row["higher_is_better"], "")
@@ -290,6 +293,12 @@ def render_markdown(results: Dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- main
+
+
+def task_env() -> Dict[str, str]:
+    """The thread settings and BENCH_*/NER_BENCH_* overrides a task ran with."""
+    return {k: v for k, v in sorted(os.environ.items())
+            if k in ENV_KEYS or k.startswith(("BENCH_", "NER_BENCH_"))}
 
 
 def run_task(name: str, ctx: Context) -> Dict[str, Any]:
@@ -331,7 +340,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     tasks = dict(previous)
     for name in args.only or TASKS:
         print(f"[bench] {name} ...", file=sys.stderr)
-        tasks[name] = {**run_task(name, ctx), "run_at": date}
+        tasks[name] = {**run_task(name, ctx), "run_at": date, "env": task_env()}
     results = {
         "date": date,
         "command": args.command or " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
