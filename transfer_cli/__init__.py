@@ -21,11 +21,14 @@ def blank(lang: str = "en"):
     return _blank(lang)
 
 
-def load(path):
-    """Load a trained pipeline directory (e.g. the `model-best` that `train` writes)."""
+def load(path, *, disable=(), enable=None, exclude=()):
+    """Load a trained pipeline directory (e.g. the `model-best` that `train` writes).
+    disable: components loaded but not run (`nlp.enable_pipe(name)` turns one on);
+    enable: run only these, every other component loaded disabled;
+    exclude: components not loaded at all."""
     from .pipeline.build import load as _load
 
-    return _load(path)
+    return _load(path, disable=disable, enable=enable, exclude=exclude)
 
 
 __all__ = ["__version__", "registry", "blank", "load"]

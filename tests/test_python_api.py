@@ -1,0 +1,78 @@
+"""The Python API spaCy users call: load(disable/enable/exclude), select_pipes,
+max_length, Doc bytes/JSON/pickle, Span.sent, Token.ent_kb_id_, Example's import path."""
+import pytest
+from conftest import EWT_DEV as DEV
+from conftest import EWT_TRAIN as TRAIN
+
+import transfer_cli
+from transfer_cli.config.loading import load_config_from_str
+from transfer_cli.config.quickstart import init_config
+from transfer_cli.errors import PipelineError
+from transfer_cli.training.initialize import init_pipeline
+
+TEXT = "The quick brown fox jumps. It was fast."
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    """tok2vec + tagger (listening to tok2vec) + sentencizer, after one update, on disk."""
+    config = load_config_from_str(init_config(pipeline=["tagger"], optimize="efficiency").to_str(),
+                                  {"paths.train": str(TRAIN), "paths.dev": str(DEV), "corpora.train.limit": 12})
+    setup = init_pipeline(config)
+    nlp = setup.nlp
+    nlp.update(list(setup.train_corpus(nlp)), sgd=setup.optimizer)
+    nlp.add_pipe("sentencizer")
+    path = tmp_path_factory.mktemp("saved") / "model"
+    nlp.to_disk(path)
+    return path
+
+
+# -- load(disable=, enable=, exclude=) -------------------------------------------------------------
+def test_load_disable_keeps_the_component_loaded_but_off(saved_model):
+    full = transfer_cli.load(saved_model)
+    nlp = transfer_cli.load(saved_model, disable=["tagger"])
+    assert nlp.disabled == ["tagger"]
+    assert nlp.pipe_names == ["tok2vec", "sentencizer"]
+    assert nlp.component_names == ["tok2vec", "tagger", "sentencizer"]
+    assert all(t.tag_ == "" for t in nlp(TEXT))
+    nlp.enable_pipe("tagger")
+    assert [t.tag_ for t in nlp(TEXT)] == [t.tag_ for t in full(TEXT)]
+    assert any(t.tag_ for t in full(TEXT))
+
+
+def test_load_exclude_does_not_load_the_component(saved_model):
+    nlp = transfer_cli.load(saved_model, exclude="sentencizer")
+    assert nlp.component_names == ["tok2vec", "tagger"] and nlp.disabled == []
+    assert any(t.tag_ for t in nlp(TEXT))
+    with pytest.raises(PipelineError, match="sentencizer"):
+        nlp.enable_pipe("sentencizer")
+
+
+def test_load_enable_disables_every_other_component(saved_model):
+    nlp = transfer_cli.load(saved_model, enable=["tok2vec", "tagger"])
+    assert nlp.pipe_names == ["tok2vec", "tagger"] and nlp.disabled == ["sentencizer"]
+    assert transfer_cli.load(saved_model, enable="sentencizer").pipe_names == ["sentencizer"]
+
+
+def test_load_unknown_names_are_one_clear_error_naming_the_components(saved_model):
+    for option in ("disable", "enable", "exclude"):
+        with pytest.raises(PipelineError) as e:
+            transfer_cli.load(saved_model, **{option: ["parser"]})
+        message = str(e.value)
+        assert f"{option}=" in message and "'parser'" in message
+        assert "tok2vec, tagger, sentencizer" in message
+
+
+def test_load_enable_and_disable_conflicting_is_an_error(saved_model):
+    with pytest.raises(PipelineError, match="'tagger' cannot be both enabled and disabled"):
+        transfer_cli.load(saved_model, enable=["tok2vec", "tagger"], disable=["tagger"])
+    with pytest.raises(PipelineError, match="enabled and excluded"):
+        transfer_cli.load(saved_model, enable=["tagger"], exclude=["tagger"])
+    # the same name disabled and excluded is harmless: it is not there
+    assert transfer_cli.load(saved_model, disable=["tagger"], exclude=["tagger"]).component_names == [
+        "tok2vec", "sentencizer"]
+
+
+def test_load_exclude_an_upstream_others_listen_to_is_an_error(saved_model):
+    with pytest.raises(PipelineError, match="tagger listen.*tok2vec"):
+        transfer_cli.load(saved_model, exclude=["tok2vec"])
