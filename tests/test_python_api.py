@@ -76,3 +76,48 @@ def test_load_enable_and_disable_conflicting_is_an_error(saved_model):
 def test_load_exclude_an_upstream_others_listen_to_is_an_error(saved_model):
     with pytest.raises(PipelineError, match="tagger listen.*tok2vec"):
         transfer_cli.load(saved_model, exclude=["tok2vec"])
+
+
+# -- select_pipes, disable_pipe, enable_pipe ---------------------------------------------------------
+def test_select_pipes_as_a_context_manager_and_with_restore(saved_model):
+    nlp = transfer_cli.load(saved_model)
+    with nlp.select_pipes(disable=["tagger"]) as disabled:
+        assert disabled == ["tagger"] and nlp.pipe_names == ["tok2vec", "sentencizer"]
+        assert all(t.tag_ == "" for t in nlp(TEXT))
+    assert nlp.pipe_names == ["tok2vec", "tagger", "sentencizer"]
+    disabled = nlp.select_pipes(enable="sentencizer")
+    assert nlp.pipe_names == ["sentencizer"] and sorted(disabled) == ["tagger", "tok2vec"]
+    disabled.restore()
+    assert nlp.pipe_names == ["tok2vec", "tagger", "sentencizer"]
+
+
+def test_select_pipes_restores_only_what_it_disabled(saved_model):
+    nlp = transfer_cli.load(saved_model, disable=["sentencizer"])
+    with nlp.select_pipes(disable=["tagger", "sentencizer"]):
+        assert nlp.pipe_names == ["tok2vec"]
+    assert nlp.disabled == ["sentencizer"]
+
+
+def test_select_pipes_bad_arguments(saved_model):
+    nlp = transfer_cli.load(saved_model)
+    with pytest.raises(PipelineError, match="'ner'.*components: tok2vec, tagger, sentencizer"):
+        nlp.select_pipes(disable=["ner"])
+    with pytest.raises(PipelineError, match="both enabled and disabled"):
+        nlp.select_pipes(enable=["tagger"], disable=["tagger"])
+    with pytest.raises(PipelineError, match="give disable"):
+        nlp.select_pipes()
+    assert nlp.disabled == []
+
+
+# -- max_length ---------------------------------------------------------------------------------------
+def test_max_length_guards_nlp_and_make_doc_and_is_settable():
+    nlp = transfer_cli.blank("en")
+    assert nlp.max_length == 1_000_000
+    nlp.max_length = 10
+    for call in (nlp, nlp.make_doc):
+        with pytest.raises(PipelineError) as e:
+            call("a text longer than ten")
+        assert "22 characters" in str(e.value) and "nlp.max_length = 22" in str(e.value)
+    assert len(nlp("ten chars.")) == 3
+    nlp.max_length = 22
+    assert len(nlp("a text longer than ten")) == 5

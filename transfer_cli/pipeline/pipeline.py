@@ -1,5 +1,4 @@
 """Pipeline (the `nlp` object): a tokenizer and named components run in order."""
-import contextlib
 import copy
 import time
 from pathlib import Path
@@ -16,6 +15,8 @@ from ..scoring import score_examples
 from ..tokens import Doc, Vocab
 from .serialize import read_pipeline_weights, write_pipeline
 
+DEFAULT_MAX_LENGTH = 1_000_000  # spaCy's default
+
 
 class Pipeline:
     def __init__(self, vocab: Vocab, *, lang: str = "en", tokenizer: Optional[Callable[[str], Doc]] = None,
@@ -25,6 +26,7 @@ class Pipeline:
         self.tokenizer = tokenizer
         self.meta: Dict[str, Any] = dict(meta or {})
         self.batch_size = batch_size
+        self.max_length = DEFAULT_MAX_LENGTH  # characters per text: a guard against running out of memory
         self._components: List[Tuple[str, Any]] = []
         self._disabled: set = set()
         self._factory_names: Dict[str, str] = {}
@@ -181,30 +183,31 @@ class Pipeline:
         self.get_pipe(name)
         self._disabled.discard(name)
 
-    @contextlib.contextmanager
     def select_pipes(self, *, disable: Union[str, Sequence[str], None] = None,
-                     enable: Union[str, Sequence[str], None] = None) -> Iterator["Pipeline"]:
-        """Temporarily disable components: `with nlp.select_pipes(disable=["ner"]): ...`."""
+                     enable: Union[str, Sequence[str], None] = None) -> "DisabledPipes":
+        """Disable components until `.restore()` or the end of a `with` block:
+        `with nlp.select_pipes(disable=["ner"]): ...`; `enable=[...]` disables every other one."""
         if isinstance(disable, str):
             disable = [disable]
         if isinstance(enable, str):
             enable = [enable]
-        if enable is not None:
-            unknown = [n for n in enable if not self.has_pipe(n)]
+        if disable is None and enable is None:
+            raise PipelineError("select_pipes: give disable=[...] or enable=[...]")
+        for option, names in (("disable", disable), ("enable", enable)):
+            unknown = [n for n in names or [] if not self.has_pipe(n)]
             if unknown:
-                raise PipelineError(f"select_pipes: unknown components {unknown}")
+                raise PipelineError(f"select_pipes({option}=...): no component named "
+                                    f"{', '.join(map(repr, unknown))}; components: {', '.join(self.component_names)}")
+        if enable is not None:
             to_disable = [n for n in self.pipe_names if n not in enable]
-            if disable is not None and set(disable) != set(to_disable):
-                raise PipelineError("select_pipes: 'enable' and 'disable' disagree")
+            both = [n for n in disable or [] if n in enable]
+            if both:
+                raise PipelineError(f"select_pipes: {', '.join(map(repr, both))} cannot be both enabled and "
+                                    f"disabled (`enable` disables every component it does not name)")
+            to_disable += [n for n in disable or [] if n not in to_disable]
         else:
             to_disable = list(disable or [])
-        previous = set(self._disabled)
-        for name in to_disable:
-            self.disable_pipe(name)
-        try:
-            yield self
-        finally:
-            self._disabled = previous
+        return DisabledPipes(self, to_disable)
 
     def link_listeners(self) -> None:
         """Connect every upstream (tok2vec, transformer) to the listeners that name it."""
@@ -220,6 +223,11 @@ class Pipeline:
     def make_doc(self, text: str) -> Doc:
         if self.tokenizer is None:
             raise PipelineError("This pipeline has no tokenizer")
+        if len(text) > self.max_length:
+            raise PipelineError(
+                f"A text of {len(text):,} characters is longer than nlp.max_length ({self.max_length:,}): split "
+                f"it into smaller texts, or raise the limit with nlp.max_length = {len(text)} (memory grows "
+                f"with the text's length)")
         return self.tokenizer(text)
 
     def __call__(self, text: Union[str, Doc]) -> Doc:
@@ -313,6 +321,30 @@ class Pipeline:
     def from_disk(self, path: Union[str, Path]) -> "Pipeline":
         read_pipeline_weights(self, Path(path))
         return self
+
+
+class DisabledPipes(list):
+    """The components that `Pipeline.select_pipes` disabled: `restore()`, or the end of
+    the `with` block, turns them back on (only those: other changes made meanwhile stay)."""
+
+    def __init__(self, nlp: Pipeline, names: Sequence[str]) -> None:
+        self.nlp = nlp
+        newly_disabled = [name for name in names if name not in nlp.disabled]
+        for name in names:
+            nlp.disable_pipe(name)
+        super().__init__(newly_disabled)
+
+    def __enter__(self) -> "DisabledPipes":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.restore()
+
+    def restore(self) -> None:
+        for name in self:
+            if self.nlp.has_pipe(name):
+                self.nlp.enable_pipe(name)
+        del self[:]
 
 
 def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):
