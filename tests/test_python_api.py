@@ -121,3 +121,34 @@ def test_max_length_guards_nlp_and_make_doc_and_is_settable():
     assert len(nlp("ten chars.")) == 3
     nlp.max_length = 22
     assert len(nlp("a text longer than ten")) == 5
+
+
+# -- Span.sent, Token.ent_kb_id_, Example's import path ----------------------------------------------
+def test_span_sent_is_the_sentence_holding_the_span_start():
+    nlp = transfer_cli.blank("en")
+    nlp.add_pipe("sentencizer")
+    doc = nlp(TEXT)
+    first, second = list(doc.sents)
+    assert doc[1:3].sent == first and doc[7:9].sent == second
+    assert doc[4:8].sent == first  # crosses the boundary: the sentence it starts in
+    assert doc[7:9].sent.text == "It was fast."
+
+
+def test_token_ent_kb_id_follows_the_entity_spans():
+    from transfer_cli.tokens import Doc, Span
+
+    doc = Doc(transfer_cli.blank("en").vocab, words=["Ada", "Lovelace", "wrote", "code"])
+    doc.ents = [Span(doc, 0, 2, label="PERSON", kb_id="Q7259")]
+    assert [t.ent_kb_id_ for t in doc] == ["Q7259", "Q7259", "", ""]
+    assert doc.ents[0].kb_id_ == "Q7259" and doc[0].ent_kb_id == doc.vocab.strings["Q7259"]
+    doc[2].ent_kb_id_ = "Q1"
+    assert doc[2].ent_kb_id_ == "Q1"
+    doc.ents = [Span(doc, 0, 1, label="PERSON")]  # setting ents again clears the old IDs
+    assert [t.ent_kb_id_ for t in doc] == ["", "", "", ""]
+
+
+def test_example_importable_from_training_is_the_same_class():
+    from transfer_cli.tokens import Example as TokensExample
+    from transfer_cli.training import Example
+
+    assert Example is TokensExample

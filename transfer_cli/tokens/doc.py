@@ -257,18 +257,19 @@ class Doc(TokenRunVectors, HasExtensions):
     def ents(self) -> Tuple[Span, ...]:
         iob = self.cols[:, COL[A.ENT_IOB]]
         types = self.cols[:, COL[A.ENT_TYPE]]
+        kb_ids = self.cols[:, COL[A.ENT_KB_ID]]
         spans = []
         start = None
         for i in range(len(self)):
             code = int(iob[i])
             continues = code == 1 and start is not None and types[i] == types[start]
             if start is not None and not continues:
-                spans.append(Span(self, start, i, label=int(types[start])))
+                spans.append(Span(self, start, i, label=int(types[start]), kb_id=int(kb_ids[start])))
                 start = None
             if code == 3 or (code == 1 and start is None):
                 start = i
         if start is not None:
-            spans.append(Span(self, start, len(self), label=int(types[start])))
+            spans.append(Span(self, start, len(self), label=int(types[start]), kb_id=int(kb_ids[start])))
         return tuple(spans)
 
     @ents.setter
@@ -283,12 +284,13 @@ class Doc(TokenRunVectors, HasExtensions):
             raise ValueError("default must be 'outside', 'missing' or 'unmodified'")
         iob = self.cols[:, COL[A.ENT_IOB]]
         types = self.cols[:, COL[A.ENT_TYPE]]
+        kb_ids = self.cols[:, COL[A.ENT_KB_ID]]
         if default == "outside":
             iob[:] = 2
-            types[:] = 0
+            types[:] = kb_ids[:] = 0
         elif default == "missing":
             iob[:] = 0
-            types[:] = 0
+            types[:] = kb_ids[:] = 0
         taken = numpy.zeros(len(self), dtype=bool)
         for ent in entities:
             if not isinstance(ent, Span):
@@ -302,9 +304,10 @@ class Doc(TokenRunVectors, HasExtensions):
             iob[ent.start] = 3
             iob[ent.start + 1:ent.end] = 1
             types[ent.start:ent.end] = self.vocab.strings.add(ent.label_) if ent.label_ else 0
+            kb_ids[ent.start:ent.end] = self.vocab.strings.add(ent.kb_id_) if ent.kb_id else 0
         for span in missing:
             iob[span.start:span.end] = 0
-            types[span.start:span.end] = 0
+            types[span.start:span.end] = kb_ids[span.start:span.end] = 0
 
     # -- sentences --------------------------------------------------------------------------------
     @property

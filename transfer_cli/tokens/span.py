@@ -87,6 +87,14 @@ class Span(TokenRunVectors, HasExtensions):
     def sents(self) -> Iterator["Span"]:
         return (s for s in self.doc.sents if s.end > self.start and s.start < self.end)
 
+    @property
+    def sent(self) -> "Span":
+        """The sentence that holds the span's first token (for a span crossing a sentence
+        boundary, the one it starts in)."""
+        if not len(self.doc):
+            raise ValueError("An empty Doc has no sentences")
+        return self.doc[min(self.start, len(self.doc) - 1)].sent
+
     # static vectors: the mean of the tokens' vectors (see similarity.py)
     def _token_run(self) -> Tuple["Doc", int, int]:
         return self.doc, self.start, self.end

@@ -117,6 +117,11 @@ class Token(TokenRunVectors, HasExtensions):
     pos = property(lambda self: self._get(A.POS))
     dep = property(lambda self: self._get(A.DEP))
     ent_type = property(lambda self: self._get(A.ENT_TYPE))
+    # the knowledge-base ID of the entity the token is in (set by an entity linker, or by hand)
+    ent_kb_id_ = property(lambda self: self._get_str(A.ENT_KB_ID), lambda self, v: self._set_str(A.ENT_KB_ID, v))
+    ent_kb_id = property(lambda self: self._get(A.ENT_KB_ID))
+    ent_id_ = property(lambda self: self._get_str(A.ENT_ID), lambda self, v: self._set_str(A.ENT_ID, v))
+    ent_id = property(lambda self: self._get(A.ENT_ID))
 
     @property
     def ent_iob(self) -> int:
