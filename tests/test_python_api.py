@@ -1,8 +1,14 @@
 """The Python API spaCy users call: load(disable/enable/exclude), select_pipes,
 max_length, Doc bytes/JSON/pickle, Span.sent, Token.ent_kb_id_, Example's import path."""
+import pickle
+import subprocess
+import sys
+
+import numpy
 import pytest
 from conftest import EWT_DEV as DEV
 from conftest import EWT_TRAIN as TRAIN
+from conftest import ROOT
 
 import transfer_cli
 from transfer_cli.config.loading import load_config_from_str
@@ -152,3 +158,98 @@ def test_example_importable_from_training_is_the_same_class():
     from transfer_cli.training import Example
 
     assert Example is TokensExample
+
+
+# -- Doc.to_bytes/from_bytes, to_json/from_json ----------------------------------------------------------
+def rich_doc(nlp):
+    from transfer_cli.tokens import Span
+
+    doc = nlp("Ada Lovelace wrote the first program. It ran  later.")
+    for token, tag in zip(doc, ["NNP", "NNP", "VBD", "DT", "JJ", "NN", ".", "PRP", "VBD", "SP", "RB", "."]):
+        token.tag_ = tag
+    doc[0].pos_, doc[2].lemma_, doc[2].morph = "PROPN", "write", "Tense=Past|VerbForm=Fin"
+    doc[6].is_sent_start, doc[7].is_sent_start = False, True
+    doc.ents = [Span(doc, 0, 2, label="PERSON", kb_id="Q7259")]
+    doc.cats = {"HISTORY": 0.75}
+    doc.spans["sc"] = [Span(doc, 3, 6, label="WORK"), Span(doc, 0, 1, label="NAME", kb_id="Q7259")]
+    doc.tensor = numpy.arange(len(doc) * 4, dtype="float32").reshape((len(doc), 4))
+    doc.user_data[("._.", "score", None, None)] = 0.5
+    return doc
+
+
+def assert_same_doc(a, b):
+    assert a.words == b.words and a.spaces == b.spaces and a.text == b.text
+    assert numpy.array_equal(a.cols, b.cols) and numpy.array_equal(a.tensor, b.tensor)
+    assert a.cats == b.cats and a.user_data == b.user_data
+    assert [(e.start, e.end, e.label_, e.kb_id_) for e in a.ents] == [(e.start, e.end, e.label_, e.kb_id_) for e in b.ents]
+    assert {k: [(s.start, s.end, s.label_, s.kb_id_) for s in g] for k, g in a.spans.items()} == \
+        {k: [(s.start, s.end, s.label_, s.kb_id_) for s in g] for k, g in b.spans.items()}
+    assert [s.text for s in a.sents] == [s.text for s in b.sents]
+    for x, y in zip(a, b):
+        assert (x.tag_, x.pos_, x.lemma_, x.morph, x.norm_, x.shape_, x.is_stop, x.ent_kb_id_, x.whitespace_) == \
+            (y.tag_, y.pos_, y.lemma_, y.morph, y.norm_, y.shape_, y.is_stop, y.ent_kb_id_, y.whitespace_)
+
+
+def test_doc_bytes_round_trip_exactly_into_a_fresh_vocab():
+    from transfer_cli.tokens import Doc
+
+    doc = rich_doc(transfer_cli.blank("en"))
+    data = doc.to_bytes()
+    other = transfer_cli.blank("en")  # a Vocab that has never seen these strings
+    assert "Q7259" not in other.vocab.strings
+    back = Doc(other.vocab).from_bytes(data)
+    assert_same_doc(doc, back)
+    assert back.to_bytes() == data
+    lean = Doc(other.vocab).from_bytes(doc.to_bytes(exclude=["user_data", "tensor"]))
+    assert lean.user_data == {} and lean.tensor.size == 0 and lean.cats == doc.cats
+
+
+def test_doc_bytes_errors_are_clear():
+    from transfer_cli.errors import DataError
+    from transfer_cli.tokens import Doc
+
+    nlp = transfer_cli.blank("en")
+    with pytest.raises(DataError, match="not Doc bytes"):
+        Doc(nlp.vocab).from_bytes(b"\x93garbage")
+    doc = nlp("a b")
+    doc.user_data["handle"] = object()
+    with pytest.raises(DataError, match="user_data entry 'handle' cannot be serialized.*exclude=\\['user_data'\\]"):
+        doc.to_bytes()
+    with pytest.raises(ValueError, match="unknown field"):
+        doc.to_bytes(exclude=["vocab"])
+
+
+def test_doc_to_json_has_spacy_layout_and_round_trips():
+    from transfer_cli.tokens import Doc
+
+    nlp = transfer_cli.blank("en")
+    doc = rich_doc(nlp)
+    data = doc.to_json()
+    assert data["text"] == doc.text
+    assert data["ents"] == [{"start": 0, "end": 12, "label": "PERSON", "kb_id": "Q7259"}]
+    assert data["sents"] == [{"start": 0, "end": 37}, {"start": 38, "end": 52}]
+    assert data["cats"] == {"HISTORY": 0.75}
+    assert data["tokens"][2] == {"id": 2, "start": 13, "end": 18, "tag": "VBD", "pos": "", "morph":
+                                 "Tense=Past|VerbForm=Fin", "lemma": "write"}
+    assert data["tokens"][9]["start"] == 45 and data["tokens"][9]["end"] == 46  # the extra space is a token
+    assert data["spans"]["sc"][0] == {"start": 19, "end": 36, "label": "WORK", "kb_id": ""}
+    back = Doc(nlp.vocab).from_json(data)
+    assert back.to_json() == data
+    assert [t.text_with_ws for t in back] == [t.text_with_ws for t in doc]
+    doc[2].dep_ = "ROOT"
+    parsed = Doc(nlp.vocab).from_json(doc.to_json())
+    assert parsed[2].dep_ == "ROOT" and parsed[0].head.i == 0
+
+
+def test_doc_from_json_that_does_not_fit_its_text_is_a_clear_error():
+    from transfer_cli.errors import DataError
+    from transfer_cli.tokens import Doc
+
+    vocab = transfer_cli.blank("en").vocab
+    with pytest.raises(DataError, match="tokens\\[1\\] starts at 4"):
+        Doc(vocab).from_json({"text": "ab  cd", "tokens": [{"id": 0, "start": 0, "end": 2},
+                                                           {"id": 1, "start": 4, "end": 6}]})
+    with pytest.raises(DataError, match="ents \\[0, 1\\) does not align"):
+        Doc(vocab).from_json({"text": "ab cd", "tokens": [{"id": 0, "start": 0, "end": 2},
+                                                          {"id": 1, "start": 3, "end": 5}],
+                              "ents": [{"start": 0, "end": 1, "label": "X"}]})

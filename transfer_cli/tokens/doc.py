@@ -10,6 +10,7 @@ import numpy
 
 from . import attrs as A
 from .columns import COL, COLUMNS, FIRST_ANNOTATION_COL, FLAGS, N_LEX
+from .doc_serialize import doc_from_bytes, doc_from_json, doc_to_bytes, doc_to_json
 from .similarity import TokenRunVectors
 from .span import Span
 from .token import Token
@@ -352,6 +353,25 @@ class Doc(TokenRunVectors, HasExtensions):
     def _(self) -> Underscore:
         return Underscore(Doc._extensions, self)
 
+    # -- serialization -------------------------------------------------------------------------------
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        """The Doc as bytes (msgpack, no pickle): words, spaces, every token column, the strings
+        they use, tensor, cats, span groups and user_data. `exclude` leaves out any of "tensor",
+        "cats", "spans", "user_data" (user_data must be msgpack-serializable to be kept)."""
+        return doc_to_bytes(self, exclude)
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> "Doc":
+        """Fill this Doc from to_bytes's bytes: `Doc(nlp.vocab).from_bytes(data)`."""
+        return doc_from_bytes(self, data, exclude)
+
+    def to_json(self, underscore: Optional[Iterable[str]] = None) -> Dict[str, Any]:
+        """The Doc in spaCy's JSON layout: text, ents, sents, cats, tokens, spans (and "_")."""
+        return doc_to_json(self, underscore)
+
+    def from_json(self, doc_json: Dict[str, Any]) -> "Doc":
+        """Fill this empty Doc from to_json's layout: `Doc(nlp.vocab).from_json(data)`."""
+        return doc_from_json(self, doc_json)
+
     # -- copies ------------------------------------------------------------------------------------
     def copy(self) -> "Doc":
         doc = Doc.__new__(Doc)
@@ -375,3 +395,4 @@ class Doc(TokenRunVectors, HasExtensions):
         doc.user_data = {}
         doc.spans = {}
         return doc
+
