@@ -253,3 +253,48 @@ def test_doc_from_json_that_does_not_fit_its_text_is_a_clear_error():
         Doc(vocab).from_json({"text": "ab cd", "tokens": [{"id": 0, "start": 0, "end": 2},
                                                           {"id": 1, "start": 3, "end": 5}],
                               "ents": [{"start": 0, "end": 1, "label": "X"}]})
+
+
+# -- pickling a Doc without its vocabulary ------------------------------------------------------------------
+def test_pickled_doc_is_small_and_keeps_its_vocab_in_process(saved_model):
+    nlp = transfer_cli.load(saved_model)
+    doc = nlp("The quick brown fox jumps over dogs")
+    assert len(doc) == 7
+    data = pickle.dumps(doc)
+    assert len(data) < 10_000, len(data)  # was 1.27 MB: the whole vocabulary came along
+    back = pickle.loads(data)
+    assert back.vocab is nlp.vocab
+    assert_same_doc(doc, back)
+    span, token = pickle.loads(pickle.dumps((doc[1:4], doc[3])))
+    assert span.text == "quick brown fox" and token.text == "fox" and token.doc is not doc
+    assert len(pickle.dumps(doc[1:4])) < 10_000
+
+
+def test_pickled_doc_loads_exactly_in_a_fresh_process(tmp_path):
+    doc = rich_doc(transfer_cli.blank("en"))
+    (tmp_path / "doc.pkl").write_bytes(pickle.dumps((doc, doc.ents[0])))
+    (tmp_path / "expected.bin").write_bytes(doc.to_bytes())
+    script = (
+        "import pickle, sys\n"
+        "doc, ent = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+        "expected = open(sys.argv[2], 'rb').read()\n"
+        "assert doc.to_bytes() == expected, 'bytes differ'\n"
+        "assert doc.user_data == {('._.', 'score', None, None): 0.5}\n"
+        "assert (ent.text, ent.label_, ent.kb_id_) == ('Ada Lovelace', 'PERSON', 'Q7259')\n"
+        "assert doc.vocab.lang == 'en' and doc[3].is_stop and doc[0].norm_ == 'ada'\n"
+        "assert ent.doc is doc\n"
+        "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "doc.pkl"), str(tmp_path / "expected.bin")],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_pickled_doc_of_a_plain_vocab_keeps_its_settings():
+    from transfer_cli.tokens import Doc, Vocab
+
+    vocab = Vocab(norm_exceptions={"colour": "color"}, stop_words=["the"], lang="xx")
+    doc = Doc(vocab, words=["the", "colour"])
+    back = pickle.loads(pickle.dumps(doc))
+    assert back.vocab is vocab  # the same process: the same Vocab
+    copied = pickle.loads(pickle.dumps(vocab))  # a Vocab pickled as itself is a Vocab of its own
+    assert copied is not vocab and copied._reference_key is None

@@ -1,10 +1,13 @@
 """Language defaults: the data a language contributes to a tokenizer and a Vocab.
 
 A language is a subclass of `LanguageDefaults` that overrides the class attributes
-and methods it needs; `get_lang_class(code)` (in `transfer_cli.lang`) finds it.
+and methods it needs; `get_lang_class(code)` finds it.
 The default rules are compiled once per process and shared by every tokenizer."""
-from typing import Callable, ClassVar, Dict, FrozenSet, Optional
+import importlib
+import re
+from typing import Callable, ClassVar, Dict, FrozenSet, Optional, Type
 
+from ..errors import UserError
 from ..tokens.vocab import Vocab
 from .exceptions import Exceptions, base_exceptions
 from .rules import default_regexes
@@ -47,8 +50,11 @@ class LanguageDefaults:
 
     @classmethod
     def create_vocab(cls) -> Vocab:
-        return Vocab(norm_exceptions=cls.norm_exceptions, stop_words=cls.stop_words, lang=cls.lang,
-                     lex_attr_getters=cls.lex_attr_getters)
+        vocab = Vocab(norm_exceptions=cls.norm_exceptions, stop_words=cls.stop_words, lang=cls.lang,
+                      lex_attr_getters=cls.lex_attr_getters)
+        # how another process makes a Vocab like it (a pickled Doc names this, not its data)
+        vocab.origin = (create_lang_vocab, (cls.lang,))
+        return vocab
 
     @classmethod
     def create_tokenizer(cls, vocab: Optional[Vocab] = None) -> Tokenizer:
@@ -65,3 +71,28 @@ class LanguageDefaults:
 
 class MultiLanguage(LanguageDefaults):
     """'xx': the language-independent defaults, no language-specific special cases."""
+
+
+# language code -> "module:class", imported on first use
+LANGUAGES: Dict[str, str] = {
+    "en": "transfer_cli.lang.en:English",
+    "xx": "transfer_cli.lang.language:MultiLanguage",
+}
+_LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def get_lang_class(lang: str) -> Type[LanguageDefaults]:
+    """The defaults class of a language code. Codes without their own data fall back to
+    the language-independent rules (a subclass of MultiLanguage carrying that code)."""
+    if not isinstance(lang, str) or not _LANG_CODE.match(lang):
+        raise UserError(f"'{lang}' is not a language code (expected e.g. 'en'); supported: {sorted(LANGUAGES)}")
+    target = LANGUAGES.get(lang)
+    if target is None:
+        return type(f"Generic_{lang}", (MultiLanguage,), {"lang": lang, "name": f"{lang} (generic rules)"})
+    module_name, class_name = target.split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def create_lang_vocab(lang: str) -> Vocab:
+    """A new Vocab with the defaults of `lang`."""
+    return get_lang_class(lang).create_vocab()

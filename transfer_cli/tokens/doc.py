@@ -15,7 +15,7 @@ from .similarity import TokenRunVectors
 from .span import Span
 from .token import Token
 from .underscore import Extension, HasExtensions, Underscore
-from .vocab import Vocab
+from .vocab import Vocab, VocabReference, vocab_from_reference, vocab_reference
 
 
 def word_lengths(words: Sequence[str]) -> numpy.ndarray:
@@ -372,6 +372,11 @@ class Doc(TokenRunVectors, HasExtensions):
         """Fill this empty Doc from to_json's layout: `Doc(nlp.vocab).from_json(data)`."""
         return doc_from_json(self, doc_json)
 
+    def __reduce__(self):
+        # the Vocab goes as a reference (the same Vocab in this process, a like one elsewhere),
+        # not as its data; user_data goes through pickle itself, so any picklable value is kept
+        return restore_doc, (vocab_reference(self.vocab), self.to_bytes(exclude=["user_data"]), self.user_data)
+
     # -- copies ------------------------------------------------------------------------------------
     def copy(self) -> "Doc":
         doc = Doc.__new__(Doc)
@@ -396,3 +401,9 @@ class Doc(TokenRunVectors, HasExtensions):
         doc.spans = {}
         return doc
 
+
+def restore_doc(reference: VocabReference, data: bytes, user_data: Dict[Any, Any]) -> Doc:
+    """A pickled Doc, back: on the Vocab its reference names."""
+    doc = Doc(vocab_from_reference(*reference)).from_bytes(data)
+    doc.user_data = user_data
+    return doc

@@ -33,6 +33,12 @@ class Span(TokenRunVectors, HasExtensions):
     def __len__(self) -> int:
         return self.end - self.start
 
+    def __reduce__(self):
+        # label and KB ID as strings: a Doc unpickled elsewhere may have a Vocab without them
+        strings = self.doc.vocab.strings
+        label, kb_id = (strings[v] if v in strings else v for v in (self.label, self.kb_id))
+        return Span, (self.doc, self.start, self.end, label, kb_id)
+
     def __iter__(self) -> Iterator[Token]:
         return (self.doc[i] for i in range(self.start, self.end))
 

@@ -3,7 +3,9 @@
 Each distinct word string is analysed once (norm, lower, prefix, suffix, shape,
 flags); Docs copy those hashes into their columns, so feature extraction for a
 batch is array slicing."""
-from typing import Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
+import uuid
+import weakref
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -89,6 +91,15 @@ class Vocab:
         self._row_index: Dict[str, int] = {}
         self._row_table = numpy.zeros((1024, len(LEX_ATTRS) + 1), dtype="uint64")
         self.vectors = Vectors()  # empty until static vectors are loaded ([initialize] vectors)
+        # (function, args) that make a new Vocab like this one, e.g. a language's defaults
+        self.origin: Optional[Tuple[Callable[..., "Vocab"], tuple]] = None
+        self._reference_key: Optional[str] = None  # set when a pickled Doc first refers to it
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # a pickled or copied Vocab is a Vocab of its own, not the one Docs refer to by key
+        state = dict(self.__dict__)
+        state["_reference_key"] = None
+        return state
 
     def _row_id(self, word: str) -> int:
         index = self._row_index.get(word)
@@ -154,3 +165,42 @@ class Vocab:
         self.norm_exceptions[word] = norm
         if word in self._row_index:
             self._row_table[self._row_index[word]] = self._analyse(word)
+
+
+# Vocabs that pickled Docs refer to, by key: in this process (and in processes forked
+# from it) an unpickled Doc gets back the very Vocab it was made with.
+_REFERENCED: "weakref.WeakValueDictionary[str, Vocab]" = weakref.WeakValueDictionary()
+VocabReference = Tuple[str, Optional[Tuple[Callable[..., Vocab], tuple]], Optional[Dict[str, Any]]]
+
+
+def vocab_reference(vocab: Vocab) -> VocabReference:
+    """What a pickled Doc stores instead of its Vocab: a key to find the same Vocab in
+    this process, and how to make a like one elsewhere (its origin, e.g. the language's
+    defaults; or, for a Vocab made directly, its few settings). Strings, vectors and
+    lexeme caches are not included: the Doc carries the strings it uses itself."""
+    if vocab._reference_key is None:
+        vocab._reference_key = uuid.uuid4().hex
+        _REFERENCED[vocab._reference_key] = vocab
+    settings = None
+    if vocab.origin is None:
+        settings = {"norm_exceptions": vocab.norm_exceptions, "stop_words": sorted(vocab.stop_words),
+                    "lang": vocab.lang, "lex_attr_getters": vocab.lex_attr_getters}
+    return vocab._reference_key, vocab.origin, settings
+
+
+def vocab_from_reference(key: str, origin: Optional[Tuple[Callable[..., Vocab], tuple]],
+                         settings: Optional[Dict[str, Any]]) -> Vocab:
+    """The Vocab a reference names: the live one if this process has it, else a new one
+    made from the origin (shared by every Doc unpickled with the same key)."""
+    vocab = _REFERENCED.get(key)
+    if vocab is None:
+        if origin is not None:
+            make, args = origin
+            vocab = make(*args)
+        else:
+            settings = dict(settings or {})
+            getters = settings.pop("lex_attr_getters", {})
+            vocab = Vocab(**settings, lex_attr_getters=getters)  # keyed by attribute ID: Vocab takes those too
+        vocab._reference_key = key
+        _REFERENCED[key] = vocab
+    return vocab
