@@ -298,3 +298,14 @@ def test_pickled_doc_of_a_plain_vocab_keeps_its_settings():
     assert back.vocab is vocab  # the same process: the same Vocab
     copied = pickle.loads(pickle.dumps(vocab))  # a Vocab pickled as itself is a Vocab of its own
     assert copied is not vocab and copied._reference_key is None
+
+
+# -- docs -------------------------------------------------------------------------------------------------
+def test_python_api_docs_example_runs_as_written():
+    import re
+
+    page = (ROOT / "docs" / "python-api.md").read_text(encoding="utf8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    namespace: dict = {}
+    exec(code, namespace)
+    assert namespace["nlp"].max_length == 2_000_000 and len(namespace["small"]) < 10_000
