@@ -79,6 +79,21 @@ def test_conllu_words_multiword_tokens_empty_nodes_and_spaces(tmp_path):
     assert docs[2][1].tag_ == "PUNCT"  # XPOS "_" falls back to UPOS (as spaCy's converter)
 
 
+def test_conllu_lemma_underscore_is_kept_as_spacy_keeps_it(tmp_path):
+    # spaCy 3.8's conllu converter passes LEMMA through as written, so "_" is the lemma "_"
+    # (it is not missing); the .spacy file written from it holds "_" too
+    path = write(tmp_path, "u.conllu", "1\tThe\t_\tDET\tDT\t_\t2\tdet\t_\t_\n"
+                                       "2\tcat\tcat\tNOUN\tNN\t_\t0\troot\t_\t_\n"
+                                       "3\t_\t_\tPUNCT\tNFP\t_\t2\tpunct\t_\t_\n")
+    [doc] = list(read_conllu(path, Vocab()))
+    assert [t.lemma_ for t in doc] == ["_", "cat", "_"]
+    assert doc.has_annotation("LEMMA", require_complete=True)
+    docbin = DocBin()
+    docbin.add(doc)
+    [back] = list(DocBin().from_bytes(docbin.to_bytes()).get_docs(Vocab()))
+    assert [t.lemma_ for t in back] == ["_", "cat", "_"]
+
+
 def test_conllu_multiword_token_space_after(tmp_path):
     path = write(tmp_path, "x.conllu", "# text = Don't!\n1-2\tDon't\t_\t_\t_\t_\t_\t_\t_\tSpaceAfter=No\n"
                                        "1\tDo\tdo\tAUX\tVB\t_\t0\troot\t_\t_\n2\tn't\tnot\tPART\tRB\t_\t1\tadvmod\t_\t_\n"
@@ -168,7 +183,8 @@ def test_conll2003_original_iob1(tmp_path):
                                                            ("Peter Blackburn", "PER")]
     assert [s.text for s in docs[0].sents] == ["EU rejects German call .", "Peter Blackburn"]
     assert [(e.text, e.label_) for e in docs[1].ents] == [("Spain", "LOC"), ("France", "LOC")]
-    assert not docs[0].has_annotation("TAG")  # the POS column is not used
+    assert [t.tag_ for t in docs[0]] == ["NNP", "VBZ", "JJ", "NN", ".", "NNP", "NNP"]  # POS column → tag
+    assert [t.tag_ for t in docs[1]] == ["NNP", "CC", "NNP"]
     per_sentence = list(read_iob(path, Vocab(), n_sents=1))
     assert [len(d) for d in per_sentence] == [5, 2, 3]
 
@@ -178,6 +194,26 @@ def test_iob2_tsv_and_repair(tmp_path):
     docs = list(read_iob(path, Vocab(), n_sents=5))
     assert [(e.text, e.label_) for e in docs[0].ents] == [("Ann Lee", "PER"), ("Rome", "LOC")]  # I- without B-
     assert len(list(docs[0].sents)) == 2
+
+
+def test_iob_pos_column_is_the_tag_two_columns_have_none(tmp_path):
+    [three] = list(read_iob(write(tmp_path, "three.iob", "Ann NNP B-PER\nsings VBZ O\n"), Vocab()))
+    assert [t.tag_ for t in three] == ["NNP", "VBZ"]
+    assert [(e.text, e.label_) for e in three.ents] == [("Ann", "PER")]
+    [two] = list(read_iob(write(tmp_path, "two.tsv", "Ann\tB-PER\nsings\tO\n"), Vocab()))
+    assert not two.has_annotation("TAG")  # no POS column: no tags (missing, not a made-up value)
+    assert [(e.text, e.label_) for e in two.ents] == [("Ann", "PER")]
+
+
+def test_tagger_and_ner_initialize_from_conll2003_alone(tmp_path):
+    from conftest import starter_config
+
+    from transfer_cli.training.initialize import init_pipeline
+
+    path = write(tmp_path, "eng.iob", CONLL2003)
+    setup = init_pipeline(starter_config(["tagger", "ner"], path, path, max_steps=1))
+    assert set(setup.nlp.get_pipe("tagger").labels) == {"CC", "JJ", "NN", "NNP", "VBZ", "."}
+    assert set(setup.nlp.get_pipe("ner").labels) == {"ORG", "MISC", "PER", "LOC"}
 
 
 def test_biluo_input(tmp_path):

@@ -1,7 +1,7 @@
 """CoNLL-U reader: Universal Dependencies treebanks → Docs, streamed N sentences at a time.
 
-Per syntactic word: FORM → word, LEMMA, UPOS → pos, XPOS → tag (UPOS when XPOS is "_",
-as spaCy's converter does), FEATS → morph (normalised as spaCy keys it), HEAD/DEPREL
+Per syntactic word: FORM → word, LEMMA (as written: a "_" lemma stays "_", as spaCy's
+converter keeps it), UPOS → pos, XPOS → tag (UPOS when XPOS is "_", as spaCy's converter does), FEATS → morph (normalised as spaCy keys it), HEAD/DEPREL
 → heads/deps ("root" becomes spaCy's "ROOT"; a root's head is itself), MISC
 SpaceAfter=No → no space after the word. A multiword token line ("3-4 don't") is the
 surface form: its syntactic words are the tokens, no space between them, and the
@@ -148,7 +148,7 @@ def read_conllu(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
             else:
                 raise DataError(f"HEAD '{head}' is not a word ID (expected 0 for the root, or 1..n)",
                                 path=where, line=lineno)
-            rows.append((lemma if lemma != "_" or form == "_" else "",
+            rows.append((lemma,
                          upos if upos != "_" else "",
                          xpos if xpos != "_" else (upos if upos != "_" else ""),
                          morph,

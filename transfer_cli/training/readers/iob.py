@@ -4,6 +4,8 @@ Both layouts are read: CoNLL-2003's original "word POS chunk NER" (space separat
 -DOCSTART- lines between documents) and two-column "word<TAB>tag" files. The word is
 the first column and the entity tag the last; tags may be IOB1, IOB2 (converted by
 iob_to_biluo, which also repairs an I- that has no B- before it) or BILUO already.
+With three columns or more, the second is the POS tag and becomes token.tag_ (so one
+CoNLL-2003 file trains a tagger and an NER); a two-column file has no tags.
 A blank line ends a sentence; every word is followed by a space (as spaCy does). Sentences are grouped
 `n_sents` to a Doc, and a -DOCSTART- line always starts a new Doc."""
 import re
@@ -27,14 +29,16 @@ def read_iob(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
     first_line = 0
     doc_words: List[str] = []
     doc_tags: List[str] = []
+    doc_pos: List[str] = []
     doc_starts: List[bool] = []
     doc_sents = 0
     words: List[str] = []
     tags: List[str] = []
+    pos_tags: List[str] = []
     tag_lines: List[int] = []
 
     def end_sentence() -> None:
-        nonlocal words, tags, tag_lines, doc_sents
+        nonlocal words, tags, pos_tags, tag_lines, doc_sents
         if any(t[0] in "LU" for t in tags):
             biluo = tags  # already BILUO: check it is well formed
             try:
@@ -46,15 +50,17 @@ def read_iob(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
             biluo = iob_to_biluo(tags)
         doc_words.extend(words)
         doc_tags.extend(biluo)
+        doc_pos.extend(pos_tags)
         doc_starts.append(True)
         doc_starts.extend([False] * (len(words) - 1))
         doc_sents += 1
-        words, tags, tag_lines = [], [], []
+        words, tags, pos_tags, tag_lines = [], [], [], []
 
     def make_doc() -> Doc:
-        nonlocal doc_words, doc_tags, doc_starts, doc_sents
-        doc = Doc(vocab, words=doc_words, ents=doc_tags, sent_starts=doc_starts)
-        doc_words, doc_tags, doc_starts, doc_sents = [], [], [], 0
+        nonlocal doc_words, doc_tags, doc_pos, doc_starts, doc_sents
+        doc = Doc(vocab, words=doc_words, ents=doc_tags, sent_starts=doc_starts,
+                  tags=doc_pos if n_cols > 2 else None)
+        doc_words, doc_tags, doc_pos, doc_starts, doc_sents = [], [], [], [], 0
         return doc
 
     for lineno, line in iter_lines(path):
@@ -85,6 +91,8 @@ def read_iob(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
                             path=where, line=lineno)
         words.append(parts[0])
         tags.append(tag)
+        if n_cols > 2:
+            pos_tags.append(parts[1])
         tag_lines.append(lineno)
     if words:
         end_sentence()
