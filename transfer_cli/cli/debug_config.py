@@ -1,5 +1,6 @@
 """`transfer-cli debug-config CONFIG`: the config as training will see it, every
-problem in it, and the extra sections nothing refers to."""
+problem in it, the extra sections nothing refers to, and (as warnings) the paths it
+names that do not exist."""
 from pathlib import Path
 from typing import Optional
 
@@ -23,6 +24,7 @@ def debug_config_cli(
     """Print the filled, interpolated config and every validation problem (exit 1 if any).
     Overrides: --section.key value."""
     from ..config import check_config, config_to_str, load_config
+    from ..config.validation import missing_paths
 
     overrides = parse_overrides(ctx.args)
     import_code(code)
@@ -34,6 +36,9 @@ def debug_config_cli(
         _print_variables(check.filled, shown)
     for name in check.unused_sections:
         msg.warn(f"section [{name}] is not used: training does not read it and no variable refers to it")
+    if check.values is not None:
+        for missing in missing_paths(check.values):  # a warning: the data may not be in place yet
+            msg.warn(f"{missing.key}: {missing.message}")
     if check.problems:
         problems = check.problems
         msg.fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {config_path}:")

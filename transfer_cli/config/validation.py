@@ -8,6 +8,7 @@ import json
 import re
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from confection import VARIABLE_RE, Config
@@ -409,3 +410,26 @@ def unreferenced_sections(config: Dict[str, Any]) -> List[str]:
 def raise_problems(problems: Sequence[ConfigProblem], source: Optional[ConfigSource] = None) -> None:
     if problems:
         raise ConfigValidationFailed(problems, source)
+
+
+def missing_paths(values: Dict[str, Any]) -> List[ConfigProblem]:
+    """The files and directories an interpolated config names that do not exist:
+    [paths] values, the corpora's `path`, [initialize] vectors and init_tok2vec (each
+    path once, under the first key that names it). Not a validation problem: a config is
+    often checked before its data is in place."""
+    named: List[tuple] = [(f"paths.{key}", value) for key, value in (values.get("paths") or {}).items()]
+    for name, block in (values.get("corpora") or {}).items():
+        if isinstance(block, dict):
+            named.append((f"corpora.{name}.path", block.get("path")))
+    initialize = values.get("initialize") or {}
+    named += [("initialize.vectors", initialize.get("vectors")), ("initialize.init_tok2vec",
+                                                                   initialize.get("init_tok2vec"))]
+    problems: List[ConfigProblem] = []
+    seen = set()
+    for key, value in named:
+        if not isinstance(value, str) or not value or value in seen:
+            continue
+        seen.add(value)
+        if not Path(value).exists():
+            problems.append(ConfigProblem(key, f"{value} does not exist"))
+    return problems

@@ -49,9 +49,11 @@ class Corpus:
         self.max_length = max_length
         self.augmenter = augmenter
         self._reported: set = set()
+        self.dropped: List[str] = []  # what the last pass read but could not use (debug-data lists it)
 
     def __call__(self, nlp) -> Iterator[Example]:
         count = 0
+        self.dropped = []
         for file_path in walk_corpus(self.path):
             reader = read_docs(file_path, vocab=nlp.vocab, make_doc=nlp.make_doc)
             for reference in reader:
@@ -68,6 +70,7 @@ class Corpus:
 
     def _report(self, file_path: Path, problems: List[str]) -> None:
         """Say once per file what was read but could not be used (e.g. misaligned entity offsets)."""
+        self.dropped.extend(problems)
         if problems and str(file_path) not in self._reported:
             self._reported.add(str(file_path))
             shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
