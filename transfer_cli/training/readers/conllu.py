@@ -1,9 +1,10 @@
 """CoNLL-U reader: Universal Dependencies treebanks → Docs, streamed N sentences at a time.
 
 Per syntactic word: FORM → word, LEMMA (as written: a "_" lemma stays "_", as spaCy's
-converter keeps it), UPOS → pos, XPOS → tag (UPOS when XPOS is "_", as spaCy's converter does), FEATS → morph (normalised as spaCy keys it), HEAD/DEPREL
-→ heads/deps ("root" becomes spaCy's "ROOT"; a root's head is itself), MISC
-SpaceAfter=No → no space after the word. A multiword token line ("3-4 don't") is the
+converter keeps it), UPOS → pos, XPOS → tag (UPOS when XPOS is "_", as spaCy's
+converter does), FEATS → morph (normalised as spaCy keys it), HEAD/DEPREL → heads/deps
+("root" becomes spaCy's "ROOT"; a root's head is itself), MISC SpaceAfter=No → no
+space after the word. A multiword token line ("3-4 don't") is the
 surface form: its syntactic words are the tokens, no space between them, and the
 range's own SpaceAfter decides the space after the last. Empty nodes ("8.1") are
 skipped. Comments are read: `# sent_id` and `# text` go into doc.user_data["conllu"]
