@@ -207,7 +207,9 @@ def test_spacy_quickstart_partials_fill_like_spacy(spacy_names, name):
     theirs = Config().from_disk(SPACY_CONFIGS / f"{name}.partial.filled.cfg", interpolate=False)
     ours_flat, theirs_flat = flat(ours), flat(theirs)
     extra = {k for k in set(ours_flat) - set(theirs_flat)}
-    assert extra <= {"paths.raw", "paths.raw_text"}  # ours also defines both raw-text paths
+    # ours also defines both raw-text paths, and how often training saves a checkpoint
+    assert extra <= {"paths.raw", "paths.raw_text", "training.checkpoint_frequency"}
+    assert ours_flat["training.checkpoint_frequency"] == "${training.eval_frequency}"
     if theirs_flat.get("paths.raw_text", "") is None:  # spaCy's null is ours ${paths.raw} = null
         assert ours_flat["paths.raw_text"] == "${paths.raw}" and ours_flat["paths.raw"] is None
         ours_flat["paths.raw_text"] = None
@@ -216,13 +218,14 @@ def test_spacy_quickstart_partials_fill_like_spacy(spacy_names, name):
 
 @pytest.mark.parametrize("name", ["tagger_eff", "ner_acc", "tagger_ner_textcat_senter", "tagger_ner_gpu",
                                   "tagger_pretraining"])
-def test_spacy_written_configs_validate_and_change_only_by_raw_paths(spacy_names, name):
+def test_spacy_written_configs_validate_and_change_only_by_raw_paths_and_checkpoints(spacy_names, name):
     config = load_config(SPACY_CONFIGS / f"{name}.cfg")
     check = check_config(config)
     filled, problems = check.filled, check.problems
     assert problems == []
     before, after = flat(config), flat(filled)
     added = {k: after.pop(k) for k in set(after) - set(before)}
+    assert added.pop("training.checkpoint_frequency") == "${training.eval_frequency}"
     assert added == {"paths.raw": None} or added == {"paths.raw": None, "paths.raw_text": "${paths.raw}"}
     assert after == before
 

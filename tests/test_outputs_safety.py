@@ -160,7 +160,7 @@ def test_retraining_replaces_our_models_and_keeps_other_files(tmp_path, umask_02
     config = starter_config(["tagger"], EWT_TRAIN, EWT_DEV, max_steps=4, eval_frequency=2,
                             overrides={"corpora.train.limit": 20, "corpora.dev.limit": 5})
     train_from_config(config, out, quiet=True)
-    assert sorted(os.listdir(out)) == ["model-best", "model-last", "notes.txt", "training_log.jsonl"]
+    assert sorted(os.listdir(out)) == ["checkpoint", "model-best", "model-last", "notes.txt", "training_log.jsonl"]
     assert (out / "notes.txt").read_text() == "keep me"
     assert transfer_cli.load(out / "model-last").pipe_names == ["tok2vec", "tagger"]
     assert [json.loads(line)["step"] for line in (out / "training_log.jsonl").read_text().splitlines()] == [2, 4]
@@ -504,5 +504,5 @@ def test_sigterm_during_training_saves_model_last(tmp_path):
             process.kill()
     assert process.returncode == 143, output
     assert "Terminated (SIGTERM) at step" in output and "saved model-last" in output and "Traceback" not in output
-    assert sorted(os.listdir(out)) == ["model-best", "model-last", "training_log.jsonl"]
+    assert sorted(os.listdir(out)) == ["checkpoint", "model-best", "model-last", "training_log.jsonl"]
     assert transfer_cli.load(out / "model-last").pipe_names == ["tok2vec", "tagger"]

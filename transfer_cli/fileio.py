@@ -30,6 +30,9 @@ PathLike = Union[str, Path]
 OWNER_KEY = "transfer_cli_version"
 # What a pipeline directory holds besides one folder per component (meta.json "components").
 PIPELINE_ENTRIES = ("config.cfg", "meta.json", "vocab", "tokenizer")
+# meta.json's list of what another kind of directory this tool writes holds (e.g. a
+# training checkpoint): those names are ours too.
+ENTRIES_KEY = "entries"
 # Hidden siblings of a target: being written (tmp), set aside during a swap (old),
 # being deleted after a swap (del).
 _HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<tag>tmp|old|del)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -133,7 +136,7 @@ def replace_dir(source: Path, target: Path) -> None:
     `recover` (run before every write) renames `.old` back. A `.del` directory may be
     half-deleted and is never restored. Ctrl-C and SIGTERM wait until the swap is over."""
     source, target = Path(source), Path(target)
-    with _signals_deferred():
+    with signals_deferred():
         problem = dir_problem(target)
         if problem:
             raise PathError(problem, path=str(target))
@@ -174,7 +177,8 @@ def dir_problem(target: PathLike) -> Optional[str]:
     if meta is None or OWNER_KEY not in meta:
         return "this directory was not written by transfer-cli (no transfer-cli meta.json in it), so it was " \
                "not replaced: remove it yourself or choose another path"
-    ours = set(PIPELINE_ENTRIES) | {str(name) for name in meta.get("components") or ()}
+    ours = set(PIPELINE_ENTRIES) | {str(name) for name in meta.get("components") or ()} \
+        | {str(name) for name in meta.get(ENTRIES_KEY) or ()}
     foreign = [name for name in entries if name not in ours]
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
@@ -343,7 +347,7 @@ def _unlink(path: PathLike) -> None:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """Hold Ctrl-C (SIGINT) and SIGTERM until the block is over, then deliver them to
     the handlers that were in place. Only the main thread can set handlers; elsewhere
     the block runs as it is."""

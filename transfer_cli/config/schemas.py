@@ -59,6 +59,7 @@ TRAINING: Dict[str, Any] = {
     "max_epochs": int,  # 0 or less: no limit (spaCy's -1)
     "max_steps": Annotated[int, at_least(0)],
     "eval_frequency": Annotated[int, at_least(1)],
+    "checkpoint_frequency": Annotated[int, at_least(0)],
     "score_weights": Dict[str, Optional[float]],
     "frozen_components": List[str],
     "annotating_components": List[str],

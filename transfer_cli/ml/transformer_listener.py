@@ -91,6 +91,7 @@ class TransformerListener(Listener):
                          forward=_transformer_listener_forward, layers=[pooling],
                          attrs={"grad_factor": first, DROP_AFTER_READ: False})
         self.grad_factor_schedule = rest
+        self.grad_factor_steps = 0  # how far the schedule has run: a resumed run replays as many
 
     @property
     def grad_factor(self) -> float:
@@ -98,6 +99,7 @@ class TransformerListener(Listener):
 
     def step_grad_factor(self) -> None:
         """The next value of a grad_factor schedule (called once per optimizer step)."""
+        self.grad_factor_steps += 1
         if self.grad_factor_schedule is not None:
             try:
                 self.attrs["grad_factor"] = float(next(self.grad_factor_schedule))

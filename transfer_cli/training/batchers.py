@@ -104,24 +104,72 @@ def minibatch_by_padded_size(items: Iterable[ItemT], size: Sizing, *, buffer: in
             yield batch
 
 
+class Batcher:
+    """What a registered batcher returns: `batcher(items)` → batches. A size schedule
+    (e.g. compounding.v1) is one generator shared by every call, so it runs on from
+    epoch to epoch; `position` counts the sizes taken from it, and `set_position` moves
+    a fresh one there, so a resumed run continues the schedule where it stopped."""
+
+    def __init__(self, split: Callable[[Iterable, Sizing], Iterator[List]], size: Sizing) -> None:
+        self._split = split
+        self._size: Sizing = size
+        self._counted: Optional[_CountedSizes] = None
+        if not isinstance(size, (int, float, list, tuple)):  # a schedule: the one stateful kind
+            self._counted = _CountedSizes(size)
+            self._size = self._counted
+
+    def __call__(self, items: Iterable) -> Iterator[List]:
+        return self._split(items, self._size)
+
+    @property
+    def position(self) -> int:
+        return self._counted.taken if self._counted is not None else 0
+
+    def set_position(self, position: int) -> None:
+        """Skip the first `position` sizes of a schedule that nothing has read yet."""
+        if self._counted is None or position == 0:
+            return
+        if self._counted.taken:
+            raise ValueError("the batch size schedule has been read already")
+        for _ in itertools.islice(self._counted, position):
+            pass
+
+
+class _CountedSizes:
+    """A size schedule that counts the values taken from it."""
+
+    def __init__(self, sizes: Iterable) -> None:
+        self._sizes = iter(sizes)
+        self.taken = 0
+
+    def __iter__(self) -> "_CountedSizes":
+        return self
+
+    def __next__(self) -> Any:
+        value = next(self._sizes)
+        self.taken += 1
+        return value
+
+
 @registry.batchers("spacy.batch_by_words.v1")
 def configure_minibatch_by_words(*, size: Sizing, tolerance: float = 0.2, discard_oversize: bool = False,
-                                 get_length: Optional[Callable] = None) -> Callable[[Iterable], Iterator[List]]:
+                                 get_length: Optional[Callable] = None) -> Batcher:
     """spacy.batch_by_words.v1"""
-    return lambda items: minibatch_by_words(items, size, tolerance=tolerance, discard_oversize=discard_oversize,
-                                            get_length=get_length)
+    return Batcher(lambda items, sizes: minibatch_by_words(items, sizes, tolerance=tolerance,
+                                                           discard_oversize=discard_oversize,
+                                                           get_length=get_length), size)
 
 
 @registry.batchers("spacy.batch_by_sequence.v1")
-def configure_minibatch_by_sequence(*, size: Sizing, get_length: Optional[Callable] = None
-                                    ) -> Callable[[Iterable], Iterator[List]]:
+def configure_minibatch_by_sequence(*, size: Sizing, get_length: Optional[Callable] = None) -> Batcher:
     """spacy.batch_by_sequence.v1"""
-    return lambda items: minibatch_by_sequence(items, size)
+    return Batcher(minibatch_by_sequence, size)
 
 
 @registry.batchers("spacy.batch_by_padded.v1")
 def configure_minibatch_by_padded_size(*, size: Sizing, buffer: int = 256, discard_oversize: bool = False,
-                                       get_length: Optional[Callable] = None) -> Callable[[Iterable], Iterator[List]]:
+                                       get_length: Optional[Callable] = None) -> Batcher:
     """spacy.batch_by_padded.v1"""
-    return lambda items: minibatch_by_padded_size(items, size, buffer=buffer, discard_oversize=discard_oversize,
-                                                  get_length=get_length)
+    return Batcher(lambda items, sizes: minibatch_by_padded_size(items, sizes, buffer=buffer,
+                                                                 discard_oversize=discard_oversize,
+                                                                 get_length=get_length), size)

@@ -2,16 +2,18 @@
 keep the best by the weighted score → stop on max_steps / max_epochs / patience.
 Library code: progress and results go to the `log_step` callback, never to stdout."""
 import json
-import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from thinc.api import Optimizer
 
 from ..errors import DataError
+from ..fileio import signals_deferred
 from ..scoring import weighted_score
+from . import random_states
+from .batch_stream import BatchStream
 
 
 @dataclass
@@ -24,6 +26,7 @@ class TrainingSettings:
     max_epochs: int
     max_steps: int
     eval_frequency: int
+    checkpoint_frequency: int
     frozen_components: List[str]
     annotating_components: List[str]
     score_weights: Dict[str, Optional[float]]
@@ -53,55 +56,60 @@ def subdivide(batch: List, n: int) -> List[List]:
     return [batch[i:i + size] for i in range(0, len(batch), size)]
 
 
-def epoch_batches(train_corpus: Callable[[Any], Iterable], nlp, batcher: Callable, max_epochs: int,
-                  seed: Optional[int]) -> Iterator[Tuple[int, List]]:
-    """(epoch, batch) pairs; each epoch re-reads and shuffles the corpus (max_epochs 0: forever;
-    seed null: a different order each run)."""
-    rng = random.Random(seed)
-    epoch = 0
-    while max_epochs <= 0 or epoch < max_epochs:
-        examples = list(train_corpus(nlp))
-        if not examples:
-            raise DataError("The training corpus holds no examples: check [paths] train / [corpora.train]")
-        rng.shuffle(examples)
-        for batch in batcher(examples):
-            if batch:
-                yield epoch, batch
-        epoch += 1
+@dataclass
+class TrainingState:
+    """Where training is between two steps: what a checkpoint holds besides the weights
+    and the optimizer. `pending_eval`: the step's weights are updated but its
+    evaluation has not run (a stop during it); a resumed run runs it first."""
+    step: int = 0
+    epoch: int = 0
+    words: int = 0
+    words_since_eval: int = 0
+    losses: Dict[str, float] = field(default_factory=dict)
+    best: Optional[StepInfo] = None
+    seconds: float = 0.0             # since training started, across resumes
+    seconds_since_eval: float = 0.0
+    position: Dict[str, Any] = field(default_factory=dict)  # BatchStream.position()
+    random: Optional[random_states.RandomStates] = None
+    pending_eval: bool = False
 
 
 def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable],
                dev_corpus: Callable[[Any], Iterable], batcher: Callable, settings: TrainingSettings, *,
                seed: Optional[int], on_step: Optional[Callable[[StepInfo], None]] = None,
-               on_best: Optional[Callable[[StepInfo], None]] = None) -> Optional[StepInfo]:
+               on_best: Optional[Callable[[StepInfo], None]] = None,
+               on_checkpoint: Optional[Callable[[TrainingState], None]] = None,
+               resume: Optional[TrainingState] = None) -> Optional[StepInfo]:
     """Train until a stop condition; returns the best evaluation's StepInfo.
-    KeyboardInterrupt propagates to the caller, which saves model-last."""
+    `on_checkpoint` gets the state after the last complete step every
+    checkpoint_frequency steps, at the end and on KeyboardInterrupt (which then
+    propagates to the caller, which saves model-last). `resume`: continue from a
+    checkpoint's state (the weights and optimizer already restored)."""
     exclude = set(settings.frozen_components)
     annotates = set(settings.annotating_components)
     dev_examples = list(dev_corpus(nlp))
     if not dev_examples:
         raise DataError("The development corpus holds no examples: check [paths] dev / [corpora.dev]")
-    losses: Dict[str, float] = {}
-    best: Optional[StepInfo] = None
-    words_since_eval = 0
-    words_total = 0
-    step = 0
-    clock = time.perf_counter()
-    start_time = clock
-    for epoch, batch in epoch_batches(train_corpus, nlp, batcher, settings.max_epochs, seed):
-        if settings.before_update is not None:
-            settings.before_update(nlp, {"step": step, "epoch": epoch})
-        for part in subdivide(batch, settings.accumulate_gradient):
-            nlp.update(part, drop=settings.dropout, losses=losses, exclude=exclude, annotates=annotates)
-        nlp.finish_update(optimizer, exclude=exclude)
-        if hasattr(optimizer, "step_schedules"):
-            optimizer.step_schedules()
-        n_words = sum(len(eg.predicted) for eg in batch)
-        words_since_eval += n_words
-        words_total += n_words
-        step += 1
-        info = StepInfo(epoch=epoch, step=step, words=words_total, losses=dict(losses))
-        is_eval_step = step % settings.eval_frequency == 0 or (settings.max_steps and step >= settings.max_steps)
+    stream = BatchStream(train_corpus, nlp, batcher, settings.max_epochs, seed)
+    state = resume if resume is not None else TrainingState()
+    if resume is not None:
+        stream.restore(resume.position)
+        random_states.restore(resume.random)
+    losses: Dict[str, float] = dict(state.losses)
+    best: Optional[StepInfo] = state.best
+    words_since_eval, words_total, step, epoch = state.words_since_eval, state.words, state.step, state.epoch
+    clock = time.perf_counter() - state.seconds_since_eval
+    start_time = time.perf_counter() - state.seconds
+    saved_step = state.step if resume is not None else 0
+
+    def snapshot(pending_eval: bool) -> TrainingState:
+        now = time.perf_counter()
+        return TrainingState(step, epoch, words_total, words_since_eval, dict(losses), best, now - start_time,
+                             now - clock, stream.position(), random_states.capture(), pending_eval)
+
+    def finish_step(info: StepInfo, is_eval_step: bool) -> bool:
+        """Evaluate if it is time, report the step; whether training should stop."""
+        nonlocal best, losses, words_since_eval, clock
         if is_eval_step:
             elapsed = time.perf_counter() - clock
             info.words_per_second = words_since_eval / elapsed if elapsed > 0 else 0.0
@@ -122,11 +130,62 @@ def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable
             clock = time.perf_counter()
         if on_step is not None:
             on_step(info)
-        if settings.max_steps and step >= settings.max_steps:
-            break
-        if is_eval_step and settings.patience and best is not None and step - best.step >= settings.patience:
-            break
+        return _stops(info.step, is_eval_step, best, settings)
+
+    def checkpoint(state: TrainingState) -> None:
+        nonlocal saved_step
+        if on_checkpoint is not None and state.step > saved_step:
+            on_checkpoint(state)
+            saved_step = state.step
+
+    boundary = state
+    try:
+        if resume is not None:
+            if resume.pending_eval:
+                stopped = finish_step(StepInfo(epoch=epoch, step=step, words=words_total, losses=dict(losses)), True)
+                boundary = snapshot(False)
+                if stopped:
+                    return best
+            elif step and _stops(step, _is_eval_step(step, settings), best, settings):
+                return best  # the run had finished
+        for epoch, batch in stream:
+            if settings.before_update is not None:
+                settings.before_update(nlp, {"step": step, "epoch": epoch})
+            for part in subdivide(batch, settings.accumulate_gradient):
+                nlp.update(part, drop=settings.dropout, losses=losses, exclude=exclude, annotates=annotates)
+            with signals_deferred():  # a stop lands before or after the weights change, never halfway
+                nlp.finish_update(optimizer, exclude=exclude)
+                if hasattr(optimizer, "step_schedules"):
+                    optimizer.step_schedules()
+                n_words = sum(len(eg.predicted) for eg in batch)
+                words_since_eval += n_words
+                words_total += n_words
+                step += 1
+                is_eval_step = _is_eval_step(step, settings)
+                boundary = snapshot(pending_eval=is_eval_step)
+            stopped = finish_step(StepInfo(epoch=epoch, step=step, words=words_total, losses=dict(losses)),
+                                  is_eval_step)
+            boundary = snapshot(False)
+            if settings.checkpoint_frequency and step % settings.checkpoint_frequency == 0:
+                checkpoint(boundary)
+            if stopped:
+                break
+    except KeyboardInterrupt:
+        checkpoint(boundary)
+        raise
+    checkpoint(boundary)
     return best
+
+
+def _is_eval_step(step: int, settings: TrainingSettings) -> bool:
+    return step % settings.eval_frequency == 0 or bool(settings.max_steps and step >= settings.max_steps)
+
+
+def _stops(step: int, is_eval_step: bool, best: Optional[StepInfo], settings: TrainingSettings) -> bool:
+    """max_steps reached, or patience steps without a better score (checked on evaluation steps)."""
+    if settings.max_steps and step >= settings.max_steps:
+        return True
+    return bool(is_eval_step and settings.patience and best is not None and step - best.step >= settings.patience)
 
 
 def _fresh(examples: List) -> List:

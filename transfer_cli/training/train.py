@@ -1,18 +1,22 @@
 """Training a pipeline from a config into an output directory: model-best (saved at
-each new best evaluation), model-last (at the end, or on Ctrl-C) and
-training_log.jsonl (one line per evaluation)."""
+each new best evaluation), model-last (at the end, or on Ctrl-C), checkpoint (every
+checkpoint_frequency steps, at the end and on Ctrl-C: what `--resume` continues from)
+and training_log.jsonl (one line per evaluation)."""
 import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import IO, Any, Dict, Optional
+from typing import IO, Any, Callable, Dict, Optional
 
 from confection import Config
 
+from ..config.filling import check_config
 from ..errors import PathError
-from ..fileio import dir_problem, recover
+from ..fileio import dir_problem, recover, write_text_atomic
+from .checkpoint import CHECKPOINT_DIR, Checkpoint, config_fingerprint, read_checkpoint, restore_checkpoint, \
+    save_checkpoint
 from .initialize import TrainingSetup, init_pipeline
-from .loop import StepInfo, TrainingSettings, train_loop, write_log_line
+from .loop import StepInfo, TrainingSettings, TrainingState, train_loop, write_log_line
 
 LOG_NAME = "training_log.jsonl"
 
@@ -26,18 +30,29 @@ def settings_from(training: Dict[str, Any]) -> TrainingSettings:
 
 def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: int = -1,
                       stdout: Optional[IO] = None, stderr: Optional[IO] = None, quiet: bool = False,
-                      on_setup=None) -> Dict[str, Any]:
-    """Initialize and train. Returns a summary (best score, steps, paths)."""
+                      on_setup=None, resume: bool = False,
+                      on_resume: Optional[Callable[[Checkpoint], None]] = None) -> Dict[str, Any]:
+    """Initialize and train. Returns a summary (best score, steps, paths). `resume`:
+    continue from output_path's checkpoint (checked before the pipeline is built)."""
     if output_path is not None:
         check_output_dir(Path(output_path))  # before the work, not after hours of training
+    checkpoint = None
+    if resume:
+        if output_path is None:
+            raise PathError("resuming needs the output folder whose checkpoint to continue (--output)")
+        fingerprint = config_fingerprint(check_config(config).valid().filled)
+        checkpoint = read_checkpoint(Path(output_path) / CHECKPOINT_DIR, fingerprint)
+        if on_resume is not None:
+            on_resume(checkpoint)
     setup = init_pipeline(config, use_gpu=use_gpu)
     if on_setup is not None:
         on_setup(setup)
-    return run_training(setup, output_path, stdout=stdout, stderr=stderr, quiet=quiet)
+    return run_training(setup, output_path, stdout=stdout, stderr=stderr, quiet=quiet, resume_from=checkpoint)
 
 
 def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: Optional[IO] = None,
-                 stderr: Optional[IO] = None, quiet: bool = False) -> Dict[str, Any]:
+                 stderr: Optional[IO] = None, quiet: bool = False,
+                 resume_from: Optional[Checkpoint] = None) -> Dict[str, Any]:
     # the streams of the moment, not of import time (a test runner may have swapped them since)
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     nlp, training = setup.nlp, setup.training
@@ -51,6 +66,14 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
                                             max_steps=settings.max_steps, quiet=quiet)
     before_to_disk = training["before_to_disk"]
     last_info: Dict[str, Optional[StepInfo]] = {"step": None, "best": None}
+    fingerprint = config_fingerprint(setup.config.filled)
+    start: Optional[TrainingState] = None
+    if resume_from is not None:
+        start = restore_checkpoint(resume_from, nlp, setup.optimizer)
+        last_info["best"] = start.best
+        if output_path is not None:  # the log goes on: drop what the stopped run logged after its checkpoint
+            trim_log(output_path / LOG_NAME, start.step - 1 if start.pending_eval else start.step)
+            log_started = True
 
     def save(name: str, info: Optional[StepInfo]) -> None:
         if output_path is None:
@@ -75,10 +98,15 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
         last_info["best"] = info
         save("model-best", info)
 
+    def on_checkpoint(state: TrainingState) -> None:
+        _make_output_dir(output_path)
+        save_checkpoint(output_path / CHECKPOINT_DIR, nlp, setup.optimizer, state, fingerprint)
+
     interrupted = False
     try:
         best = train_loop(nlp, setup.optimizer, setup.train_corpus, setup.dev_corpus, training["batcher"],
-                          settings, seed=training["seed"], on_step=on_step, on_best=on_best)
+                          settings, seed=training["seed"], on_step=on_step, on_best=on_best,
+                          on_checkpoint=on_checkpoint if output_path is not None else None, resume=start)
     except KeyboardInterrupt:
         interrupted = True
         best = last_info["best"]
@@ -86,8 +114,9 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
         finalize()
     save("model-last", last_info["best"])
     step_info = last_info["step"]
+    steps = step_info.step if step_info else start.step if start else 0
     return {"best_score": best.score if best else None, "best_step": best.step if best else None,
-            "best_scores": best.scores if best else None, "steps": step_info.step if step_info else 0,
+            "best_scores": best.scores if best else None, "steps": steps,
             "interrupted": interrupted, "output": str(output_path) if output_path else None}
 
 
@@ -98,7 +127,7 @@ def check_output_dir(path: Path) -> None:
     Also restores what a killed save left (see fileio.recover)."""
     if path.exists() and not path.is_dir():
         raise PathError("--output must be a folder, but a file of that name exists", path=str(path))
-    for name in ("model-best", "model-last"):
+    for name in ("model-best", "model-last", CHECKPOINT_DIR):
         recover(path / name)
         problem = dir_problem(path / name)
         if problem:
@@ -107,6 +136,22 @@ def check_output_dir(path: Path) -> None:
     if log.is_symlink() or log.is_dir() or (log.exists() and not _is_training_log(log)):
         raise PathError("this is not a training log transfer-cli wrote, so it was not replaced: move it or choose "
                         "another --output", path=str(log))
+
+
+def trim_log(path: Path, last_step: int) -> None:
+    """Keep the training log's records up to `last_step` (and none cut short by a kill),
+    so a resumed run appends its own without repeating a step."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("step"), int) and record["step"] <= last_step:
+            kept.append(line + "\n")
+    write_text_atomic(path, "".join(kept))
 
 
 def _is_training_log(path: Path) -> bool:
