@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import srsly
 from conftest import EWT_DEV, EWT_TRAIN, ROOT, cli, listener, shared_config, tagger, tok2vec_model
 from transformer_fixtures import tiny_bert_dir  # noqa: F401
 from transformer_pipelines import listener as trf_listener
@@ -249,6 +250,32 @@ def test_a_transformer_and_its_listeners_grad_factor_schedule_resume(code_file, 
     assert read_checkpoint(out / CHECKPOINT_DIR, config_fingerprint(_filled_config(text))).step == 10
     assert weights(out / "model-last") == weights(reference / "model-last")
     assert log(out) == log(reference)
+
+
+def test_a_float16_gradient_scalers_scale_goes_on(tiny_bert_dir):
+    """Mixed precision on a GPU scales float16 gradients by a factor it learns step by step
+    (no GPU here: the scaler is switched on by hand)."""
+    from thinc.api import PyTorchGradScaler
+
+    from transformer_pipelines import tagged_examples, trf_pipeline
+
+    def pipeline_with_scalers():
+        nlp = trf_pipeline(tiny_bert_dir)
+        nlp.initialize(lambda: tagged_examples(nlp))
+        shims = [shim for _, shim in checkpoint_module._shims(nlp)]
+        for shim in shims:
+            shim._grad_scaler = PyTorchGradScaler(enabled=True)
+        return nlp, shims
+
+    nlp, shims = pipeline_with_scalers()
+    assert shims
+    shims[0]._grad_scaler._scale.fill_(512.0)
+    shims[0]._grad_scaler._growth_tracker.fill_(7)
+    saved = checkpoint_module._grad_scalers(nlp)
+    fresh, fresh_shims = pipeline_with_scalers()
+    checkpoint_module._restore_grad_scalers(fresh, srsly.msgpack_loads(srsly.msgpack_dumps(saved)))
+    assert fresh_shims[0]._grad_scaler._scale.item() == 512.0
+    assert fresh_shims[0]._grad_scaler._growth_tracker.item() == 7
 
 
 # -- damaged, missing or foreign checkpoints: one clear error, nothing started ------------------------------

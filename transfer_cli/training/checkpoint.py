@@ -105,7 +105,7 @@ def save_checkpoint(path: Path, nlp: Any, optimizer: Optimizer, state: TrainingS
         msg = {"format": FORMAT, "version": VERSION, "config": fingerprint, "loop": _loop_to_msg(state),
                "random": random_states.to_msg(state.random),
                "optimizer": {"schedule_steps": state.step, "entries": entries},
-               "listeners": _listener_steps(nlp)}
+               "listeners": _listener_steps(nlp), "grad_scalers": _grad_scalers(nlp)}
         (tmp / STATE_FILE).write_bytes(srsly.msgpack_dumps(msg))
         meta = {OWNER_KEY: __version__, "format": FORMAT, "version": VERSION, "step": state.step,
                 "epoch": state.epoch, ENTRIES_KEY: [MODEL_DIR, OPTIMIZER_FILE, STATE_FILE, META_FILE],
@@ -205,6 +205,26 @@ def _listener_steps(nlp: Any) -> List[List[Any]]:
     return steps
 
 
+def _shims(nlp: Any) -> Iterator[Tuple[StableKey, Any]]:
+    for name, component in nlp.components:
+        model = getattr(component, "model", None)
+        if isinstance(model, Model):
+            for i, node in enumerate(model.walk()):
+                for j, shim in enumerate(node.shims):
+                    yield (name, i, j, ""), shim
+
+
+def _grad_scalers(nlp: Any) -> List[List[Any]]:
+    """[component, layer, shim, scale, growth tracker] of each PyTorch gradient scaler in use
+    (float16 mixed precision on a GPU): the scale it has learnt goes on from where it was."""
+    found = []
+    for (name, i, j, _), shim in _shims(nlp):
+        scaler = getattr(shim, "_grad_scaler", None)
+        if scaler is not None and getattr(scaler, "_enabled", False):
+            found.append([name, i, j, float(scaler._scale.item()), int(scaler._growth_tracker.item())])
+    return found
+
+
 # -- reading -----------------------------------------------------------------------------------------------
 @dataclass
 class Checkpoint:
@@ -271,6 +291,7 @@ def restore_checkpoint(checkpoint: Checkpoint, nlp: Any, optimizer: Optimizer) -
     nlp.from_disk(checkpoint.path / MODEL_DIR)
     try:
         _restore_listeners(nlp, msg["listeners"])
+        _restore_grad_scalers(nlp, msg.get("grad_scalers") or [])
         _restore_optimizer(nlp, optimizer, msg["optimizer"], checkpoint.path / OPTIMIZER_FILE)
         loop = msg["loop"]
         for start in loop["position"]["starts"]:  # what a rebuilt epoch starts from, checked before it is used
@@ -308,6 +329,16 @@ def _restore_listeners(nlp: Any, saved: List[List[Any]]) -> None:
             raise _Mismatch(f"layer {position} of component '{component}' is not a listener")
         for _ in range(int(steps) - node.grad_factor_steps):
             node.step_grad_factor()
+
+
+def _restore_grad_scalers(nlp: Any, saved: List[List[Any]]) -> None:
+    shims = dict(_shims(nlp))
+    for component, position, index, scale, growth in saved:
+        scaler = getattr(shims.get((component, int(position), int(index), "")), "_grad_scaler", None)
+        if scaler is None or not getattr(scaler, "_enabled", False):
+            continue  # resumed without float16 (e.g. on the CPU): there is no scale to go on with
+        scaler._scale.fill_(float(scale))
+        scaler._growth_tracker.fill_(int(growth))
 
 
 def _restore_optimizer(nlp: Any, optimizer: Optimizer, saved: Dict[str, Any], arrays_path: Path) -> None:
