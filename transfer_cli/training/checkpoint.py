@@ -247,11 +247,11 @@ def read_checkpoint(path: Path, fingerprint: Dict[str, Any]) -> Checkpoint:
                         path=str(path))
     check_saved_dir(path)
     meta = read_file_json(meta_path, what="checkpoint meta", expect=dict)
-    if meta.get(META_CHECKSUM_KEY) != _meta_checksum(meta):
-        raise DataError("does not match the checksum saved in it: truncated or damaged", path=str(meta_path))
     if meta.get("format") != FORMAT or meta.get("version") != VERSION or not isinstance(meta.get("checksums"), dict):
         raise DataError(f"not a training checkpoint this version of transfer-cli ({__version__}) can resume from "
                         f"(format {meta.get('format')!r} version {meta.get('version')!r})", path=str(meta_path))
+    if meta.get(META_CHECKSUM_KEY) != _meta_checksum(meta):
+        raise DataError("does not match the checksum saved in it: truncated or damaged", path=str(meta_path))
     for name, expected in sorted(meta["checksums"].items()):
         file = path / name
         if not (file.is_file() and not file.is_symlink()):
