@@ -1,5 +1,6 @@
 """Applying a pipeline to files (the engine of `apply`): read texts or docs lazily,
-annotate in batches, write .spacy or JSONL atomically."""
+annotate in batches (in one process or several, in input order either way), write
+.spacy or JSONL atomically."""
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Tuple, Union
@@ -83,17 +84,20 @@ def doc_to_json(doc: Doc) -> Dict[str, Any]:
 
 
 def annotate_files(model_path: Union[str, Path], input_path: Union[str, Path], output_path: Union[str, Path], *,
-                   text_key: str = "text", batch_size: int = 64, progress: bool = True, force: bool = False) -> int:
+                   text_key: str = "text", batch_size: int = 64, n_process: int = 1, progress: bool = True,
+                   force: bool = False) -> int:
     """Annotate every input text into `output_path` (.spacy or .jsonl), written atomically.
     The output may not be the model or an input, nor lie inside an input directory (a
-    later run would read it back); an existing output is replaced only with `force`."""
+    later run would read it back); an existing output is replaced only with `force`.
+    `n_process` > 1 annotates in that many processes (nlp.pipe's n_process): the output
+    is the same, byte for byte."""
     output_path = Path(output_path)
     if output_path.suffix not in (".spacy", ".jsonl"):
         raise PathError("the output file must end in .spacy or .jsonl", path=str(output_path))
     check_output_file(output_path, inputs=[input_path, model_path], force=force)
     nlp = load(model_path)
     inputs = read_inputs(nlp, Path(input_path), text_key)
-    docs = nlp.pipe(inputs, batch_size=batch_size)
+    docs = nlp.pipe(inputs, batch_size=batch_size, n_process=n_process)
     docs = tqdm.tqdm(docs, disable=None if progress else True, desc="annotating", unit="doc", leave=False)
     count = 0
     with atomic_file(output_path, binary=output_path.suffix == ".spacy") as f:

@@ -1,7 +1,6 @@
 """Pieces every command shares: the Typer app, override parsing, `--code` imports
 and the one error printer (exit 1 for user errors, no traceback unless --verbose)."""
 import functools
-import importlib.util
 import json
 import os
 import signal
@@ -9,13 +8,13 @@ import sys
 import traceback
 import warnings
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List
 
 import typer
 from wasabi import msg
 
 from ..errors import DataWarning, UserError
+from ..user_code import import_code  # noqa: F401  (the commands' --code)
 
 COMMAND_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -59,31 +58,6 @@ def parse_value(value: str) -> Any:
         return json.loads(value)
     except json.JSONDecodeError:
         return value
-
-
-def import_code(code_path: Optional[Path]) -> None:
-    """Import a user's Python file so the functions it registers can be used by name."""
-    if code_path is None:
-        return
-    path = Path(code_path)
-    if not path.exists():
-        raise UserError(f"Code file not found: {path} (--code expects a Python file)")
-    spec = importlib.util.spec_from_file_location(f"transfer_cli_user_code_{path.stem}", str(path))
-    if spec is None or spec.loader is None:
-        raise UserError(f"Cannot import {path}: --code expects a Python (.py) file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    except UserError:
-        raise
-    except Exception as e:  # the user's own code failed: show it as theirs
-        tb = traceback.extract_tb(e.__traceback__)
-        frames = [f for f in tb if Path(f.filename).resolve() == path.resolve()]
-        where = f"{path}:{frames[-1].lineno}" if frames else str(path)
-        if isinstance(e, SyntaxError) and e.filename and Path(e.filename).resolve() == path.resolve():
-            where = f"{path}:{e.lineno}"  # a syntax error has no frame in the file
-        raise UserError(f"error in --code file {where}: {type(e).__name__}: {e}") from e
 
 
 def handle_errors(func: Callable) -> Callable:

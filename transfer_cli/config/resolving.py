@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 from confection import Config
 
 from ..errors import ConfigError, UserError
+from ..user_code import USER_CODE_PREFIX
 from .factories import FactoryMeta, fill_component_block, get_factory_meta
 from .filling import ConfigCheck
 from .interpolation import interpolate_config
@@ -24,7 +25,6 @@ from .schemas import SECTIONS
 from .validation import (ARGS_FIELD, ConfigProblem, check_components, check_corpora, check_section,
                          raise_problems, walk_blocks)
 
-USER_CODE_PREFIX = "transfer_cli_user_code_"  # module names given by cli._util.import_code
 ConfigLike = Union[ConfigCheck, Config, Dict[str, Any]]
 
 

@@ -125,3 +125,6 @@ def _check_nothing_listens_to(nlp: Pipeline, excluded: Sequence[str]) -> None:
     if orphans:
         raise PipelineError(f"load(exclude=...): {', '.join(orphans)} listen(s) to a component excluded "
                             f"({', '.join(excluded)}); exclude them too, or keep what they listen to")
+
+
+Pipeline.load_saved = staticmethod(load)  # what pipe(n_process > 1) loads its workers' copy with

@@ -1,8 +1,9 @@
 """Pipeline (the `nlp` object): a tokenizer and named components run in order."""
 import copy
+import itertools
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from confection import Config
 from thinc.api import Adam, Optimizer
@@ -13,12 +14,17 @@ from ..errors import PipelineError
 from ..ml.blas_threads import limited_blas_threads
 from ..scoring import score_examples
 from ..tokens import Doc, Vocab
+from .processes import n_processes, pipe_in_processes
 from .serialize import read_pipeline_weights, write_pipeline
 
 DEFAULT_MAX_LENGTH = 1_000_000  # spaCy's default
 
 
 class Pipeline:
+    # How the worker processes of pipe(n_process > 1) load the copy of the pipeline saved for
+    # them: build.load, handed over by build.py, which builds on this module.
+    load_saved: ClassVar[Optional[Callable[[Path], "Pipeline"]]] = None
+
     def __init__(self, vocab: Vocab, *, lang: str = "en", tokenizer: Optional[Callable[[str], Doc]] = None,
                  meta: Optional[Dict[str, Any]] = None, config: Optional[Any] = None, batch_size: int = 1000) -> None:
         self.vocab = vocab
@@ -237,13 +243,63 @@ class Pipeline:
                 doc = component(doc)
         return doc
 
-    def pipe(self, texts: Iterable[Union[str, Doc]], *, batch_size: Optional[int] = None) -> Iterator[Doc]:
-        batch_size = batch_size or self.batch_size
-        docs: Iterable[Doc] = (self.make_doc(t) if isinstance(t, str) else t for t in texts)
-        for _, component in self.pipeline:
-            docs = component.pipe(docs, batch_size=batch_size)
+    def pipe(self, texts: Iterable[Any], *, batch_size: Optional[int] = None, as_tuples: bool = False,
+             disable: Union[str, Iterable[str]] = (), n_process: int = 1) -> Iterator[Any]:
+        """Annotate a stream of texts (or Docs), yielding Docs in input order.
+
+        batch_size: docs per batch (default nlp.batch_size); with n_process > 1, also the
+        texts a process takes at a time. as_tuples: `texts` holds (text, context) pairs
+        and (doc, context) pairs come out; contexts stay in this process. disable: names
+        of components to skip for this call. n_process: processes that annotate, this one
+        and n_process - 1 spawned workers (-1: one per CPU; processes.py); the workers load
+        the pipeline as to_disk saves it and send back Docs with their annotation and
+        picklable user data (doc._.trf_data included); every doc yielded is a new Doc."""
+        batch_size = self.batch_size if batch_size is None else batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise PipelineError(f"nlp.pipe: batch_size must be a positive number of docs, not {batch_size!r}")
+        skipped = self._checked_disable(disable)
+        n_process = n_processes(n_process)
+        if as_tuples:
+            return self._pipe_pairs(texts, batch_size, skipped, n_process)
+        if n_process > 1:
+            if self.load_saved is None:
+                raise PipelineError("nlp.pipe(n_process > 1) needs transfer_cli.pipeline imported whole "
+                                    "(it loads pipelines in the worker processes)")
+            return pipe_in_processes(self, texts, n_process=n_process, batch_size=batch_size, disable=skipped,
+                                     load=self.load_saved)
+        return self._pipe_here(texts, batch_size, skipped)
+
+    def _checked_disable(self, disable: Union[str, Iterable[str]]) -> List[str]:
+        names = [disable] if isinstance(disable, str) else list(disable)
+        unknown = [name for name in names if not self.has_pipe(name)]
+        if unknown:
+            raise PipelineError(f"nlp.pipe(disable=...): no component named {', '.join(map(repr, unknown))}; "
+                                f"the pipeline has {self.component_names}")
+        return names
+
+    def _pipe_here(self, texts: Iterable[Union[str, Doc]], batch_size: int, skipped: List[str]) -> Iterator[Doc]:
+        docs: Iterable[Doc] = (self._as_doc(i, t) for i, t in enumerate(texts))
+        for name, component in self.pipeline:
+            if name not in skipped:
+                docs = component.pipe(docs, batch_size=batch_size)
         with limited_blas_threads():
             yield from docs
+
+    def _as_doc(self, index: int, text: Union[str, Doc]) -> Doc:
+        if isinstance(text, str):
+            return self.make_doc(text)
+        if isinstance(text, Doc):
+            return text
+        raise PipelineError(f"nlp.pipe expects texts (str) or Docs; input {index} is a {type(text).__name__}")
+
+    def _pipe_pairs(self, pairs: Iterable[Any], batch_size: int, skipped: List[str],
+                    n_process: int) -> Iterator[Tuple[Doc, Any]]:
+        checked = (_checked_pair(i, pair) for i, pair in enumerate(pairs))
+        for_texts, for_contexts = itertools.tee(checked)  # holds only the contexts of docs in flight
+        docs = self.pipe((text for text, _ in for_texts), batch_size=batch_size, disable=skipped,
+                         n_process=n_process)
+        for doc, (_, context) in zip(docs, for_contexts):
+            yield doc, context
 
     # -- training -----------------------------------------------------------------------------------
     def initialize(self, get_examples: Callable[[], Iterable], *, sgd: Optional[Optimizer] = None,
@@ -345,6 +401,13 @@ class DisabledPipes(list):
             if self.nlp.has_pipe(name):
                 self.nlp.enable_pipe(name)
         del self[:]
+
+
+def _checked_pair(index: int, pair: Any) -> Tuple[Any, Any]:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise PipelineError(f"nlp.pipe(as_tuples=True) expects (text, context) pairs; input {index} is "
+                            f"{type(pair).__name__} {pair!r:.60}")
+    return pair[0], pair[1]
 
 
 def build_component(nlp: Pipeline, factory_name: str, name: str, settings: Optional[Dict[str, Any]] = None):
