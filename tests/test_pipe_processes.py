@@ -172,6 +172,7 @@ def test_two_processes_give_the_same_docs_in_order(nlp, texts, alternating):
     for a, b in zip(one_docs, two_docs):
         numpy.testing.assert_array_equal(a.cols, b.cols)
         numpy.testing.assert_allclose(a.tensor, b.tensor, rtol=1e-6)
+    assert [d.to_bytes() for d in two_docs] == [d.to_bytes() for d in one_docs]
     assert docbin_bytes(two_docs) == docbin_bytes(one_docs)
     assert no_workers_left()
 
