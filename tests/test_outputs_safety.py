@@ -430,7 +430,10 @@ def test_ctrl_c_during_the_swap_waits_until_it_is_complete(tmp_path, monkeypatch
     real = fileio._rename
 
     def rename(source, dest):
-        os.kill(os.getpid(), signal.SIGINT)  # arrives between the two renames
+        # arrives between the two renames; raise_signal delivers it to this thread at once
+        # (os.kill may land on an idle torch thread, which on a loaded machine is scheduled
+        # only after the swap and the test are over)
+        signal.raise_signal(signal.SIGINT)
         real(source, dest)
 
     monkeypatch.setattr(fileio, "_rename", rename)
