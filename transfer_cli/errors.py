@@ -45,5 +45,9 @@ class PipelineError(UserError):
     """A pipeline assembled in a way that cannot work (e.g. a listener without its upstream)."""
 
 
+class DistributedError(UserError):
+    """A data-parallel run that cannot start or lost one of its processes (torch.distributed)."""
+
+
 class DataWarning(UserWarning):
     """Input that was read but partly unusable (e.g. entity offsets not on token boundaries)."""

@@ -45,7 +45,7 @@ class Transformer(ListenedComponent):
         self.drop_trf_data_after_listeners = drop_trf_data_after_listeners
         self.listeners: List[TransformerListener] = []
         self._pending: Optional[Callable[[], None]] = None
-        self._has_gradients = False
+        self.has_gradients = False  # a backward pass since the last step (set by every rank in a data-parallel run)
 
     # -- settings -------------------------------------------------------------------------------
     @property
@@ -182,7 +182,7 @@ class Transformer(ListenedComponent):
                                                                          dtype="f")]
                          for d, data in zip(d_hidden, doc_data)]
             backprop_batch(batch.unsplit_by_doc(gradients))
-            self._has_gradients = True
+            self.has_gradients = True
 
         self.broadcast(docs, doc_data, accumulate, apply, sgd)
         return losses
@@ -191,9 +191,9 @@ class Transformer(ListenedComponent):
         """An optimizer step only after a backward pass: a step on zero gradients would still
         move the weights (Adam's momentum, weight decay). Listeners' grad_factor schedules
         advance once per step."""
-        if self._has_gradients:
+        if self.has_gradients:
             self.model.finish_update(sgd)
-            self._has_gradients = False
+            self.has_gradients = False
         for listener in self.listeners:
             listener.step_grad_factor()
 

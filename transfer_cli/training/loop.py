@@ -14,6 +14,7 @@ from ..fileio import signals_deferred
 from ..scoring import weighted_score
 from . import random_states
 from .batch_stream import BatchStream
+from .distributed import DataParallel
 
 
 @dataclass
@@ -79,17 +80,23 @@ def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable
                seed: Optional[int], on_step: Optional[Callable[[StepInfo], None]] = None,
                on_best: Optional[Callable[[StepInfo], None]] = None,
                on_checkpoint: Optional[Callable[[TrainingState], None]] = None,
-               resume: Optional[TrainingState] = None) -> Optional[StepInfo]:
+               resume: Optional[TrainingState] = None,
+               parallel: Optional[DataParallel] = None) -> Optional[StepInfo]:
     """Train until a stop condition; returns the best evaluation's StepInfo.
     `on_checkpoint` gets the state after the last complete step every
     checkpoint_frequency steps, at the end and on KeyboardInterrupt (which then
     propagates to the caller, which saves model-last). `resume`: continue from a
-    checkpoint's state (the weights and optimizer already restored)."""
+    checkpoint's state (the weights and optimizer already restored).
+    With `parallel` (data-parallel training), this rank trains on its shard of each batch,
+    gradients are summed over the ranks before each optimizer step, and rank 0 evaluates."""
     exclude = set(settings.frozen_components)
     annotates = set(settings.annotating_components)
-    dev_examples = list(dev_corpus(nlp))
-    if not dev_examples:
+    evaluates = parallel is None or parallel.is_main
+    dev_examples = list(dev_corpus(nlp)) if evaluates else []
+    if evaluates and not dev_examples:
         raise DataError("The development corpus holds no examples: check [paths] dev / [corpora.dev]")
+    if parallel is not None:
+        parallel.prepare(nlp, exclude, start_step=resume.step if resume is not None else 0)
     stream = BatchStream(train_corpus, nlp, batcher, settings.max_epochs, seed)
     state = resume if resume is not None else TrainingState()
     if resume is not None:
@@ -113,10 +120,12 @@ def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable
         if is_eval_step:
             elapsed = time.perf_counter() - clock
             info.words_per_second = words_since_eval / elapsed if elapsed > 0 else 0.0
-            with _averaged(nlp, optimizer):
-                scores = nlp.evaluate(_fresh(dev_examples))
-            info.scores = scores
-            info.score = weighted_score(scores, settings.score_weights)
+            if evaluates:
+                with _averaged(nlp, optimizer):
+                    info.scores = nlp.evaluate(_fresh(dev_examples))
+                info.score = weighted_score(info.scores, settings.score_weights)
+            if parallel is not None:  # every rank keeps the same best and patience
+                info.score = parallel.share_score(info.score)
             if best is None or info.score > best.score:
                 info.is_best = True
                 best = info
@@ -151,8 +160,14 @@ def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable
         for epoch, batch in stream:
             if settings.before_update is not None:
                 settings.before_update(nlp, {"step": step, "epoch": epoch})
-            for part in subdivide(batch, settings.accumulate_gradient):
-                nlp.update(part, drop=settings.dropout, losses=losses, exclude=exclude, annotates=annotates)
+            own = batch if parallel is None else parallel.shard(batch)
+            step_losses = losses if parallel is None else {}
+            for part in subdivide(own, settings.accumulate_gradient):
+                nlp.update(part, drop=settings.dropout, losses=step_losses, exclude=exclude, annotates=annotates)
+            if parallel is not None:
+                parallel.reduce_gradients(step_losses, batch)
+                for name, value in step_losses.items():
+                    losses[name] = losses.get(name, 0.0) + value
             with signals_deferred():  # a stop lands before or after the weights change, never halfway
                 nlp.finish_update(optimizer, exclude=exclude)
                 if hasattr(optimizer, "step_schedules"):

@@ -15,6 +15,7 @@ from ..errors import PathError
 from ..fileio import dir_problem, recover, write_text_atomic
 from .checkpoint import CHECKPOINT_DIR, Checkpoint, config_fingerprint, read_checkpoint, restore_checkpoint, \
     save_checkpoint
+from .distributed import DataParallel
 from .initialize import TrainingSetup, init_pipeline
 from .loop import StepInfo, TrainingSettings, TrainingState, train_loop, write_log_line
 
@@ -31,10 +32,13 @@ def settings_from(training: Dict[str, Any]) -> TrainingSettings:
 def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: int = -1,
                       stdout: Optional[IO] = None, stderr: Optional[IO] = None, quiet: bool = False,
                       on_setup=None, resume: bool = False,
-                      on_resume: Optional[Callable[[Checkpoint], None]] = None) -> Dict[str, Any]:
+                      on_resume: Optional[Callable[[Checkpoint], None]] = None,
+                      parallel: Optional[DataParallel] = None) -> Dict[str, Any]:
     """Initialize and train. Returns a summary (best score, steps, paths). `resume`:
-    continue from output_path's checkpoint (checked before the pipeline is built)."""
-    if output_path is not None:
+    continue from output_path's checkpoint (checked before the pipeline is built).
+    With `parallel`, this process is one rank of a data-parallel run (training/distributed.py):
+    every rank resumes from output_path's checkpoint; rank 0 alone writes there."""
+    if output_path is not None and (parallel is None or parallel.is_main):
         check_output_dir(Path(output_path))  # before the work, not after hours of training
     checkpoint = None
     if resume:
@@ -47,23 +51,31 @@ def train_from_config(config: Config, output_path: Optional[Path], *, use_gpu: i
     setup = init_pipeline(config, use_gpu=use_gpu)
     if on_setup is not None:
         on_setup(setup)
-    return run_training(setup, output_path, stdout=stdout, stderr=stderr, quiet=quiet, resume_from=checkpoint)
+    return run_training(setup, output_path, stdout=stdout, stderr=stderr, quiet=quiet, resume_from=checkpoint,
+                        parallel=parallel)
 
 
 def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: Optional[IO] = None,
                  stderr: Optional[IO] = None, quiet: bool = False,
-                 resume_from: Optional[Checkpoint] = None) -> Dict[str, Any]:
+                 resume_from: Optional[Checkpoint] = None,
+                 parallel: Optional[DataParallel] = None) -> Dict[str, Any]:
     # the streams of the moment, not of import time (a test runner may have swapped them since)
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     nlp, training = setup.nlp, setup.training
     settings = settings_from(training)
+    silent_rank = parallel is not None and not parallel.is_main  # rank 0 alone logs and saves
+    if silent_rank:
+        output_path = None
     if output_path is not None:
         output_path = Path(output_path)
         check_output_dir(output_path)
     log_started = False
-    log_step, finalize = training["logger"](nlp, stdout, stderr, score_weights=settings.score_weights,
-                                            eval_frequency=settings.eval_frequency,
-                                            max_steps=settings.max_steps, quiet=quiet)
+    if silent_rank:
+        log_step, finalize = (lambda info: None), (lambda: None)
+    else:
+        log_step, finalize = training["logger"](nlp, stdout, stderr, score_weights=settings.score_weights,
+                                                eval_frequency=settings.eval_frequency,
+                                                max_steps=settings.max_steps, quiet=quiet)
     before_to_disk = training["before_to_disk"]
     last_info: Dict[str, Optional[StepInfo]] = {"step": None, "best": None}
     fingerprint = config_fingerprint(setup.config.filled)
@@ -106,13 +118,16 @@ def run_training(setup: TrainingSetup, output_path: Optional[Path], *, stdout: O
     try:
         best = train_loop(nlp, setup.optimizer, setup.train_corpus, setup.dev_corpus, training["batcher"],
                           settings, seed=training["seed"], on_step=on_step, on_best=on_best,
-                          on_checkpoint=on_checkpoint if output_path is not None else None, resume=start)
+                          on_checkpoint=on_checkpoint if output_path is not None else None, resume=start,
+                          parallel=parallel)
     except KeyboardInterrupt:
         interrupted = True
         best = last_info["best"]
     finally:
         finalize()
     save("model-last", last_info["best"])
+    if parallel is not None and not interrupted:
+        parallel.barrier()  # the other ranks end once rank 0 has saved
     step_info = last_info["step"]
     steps = step_info.step if step_info else start.step if start else 0
     return {"best_score": best.score if best else None, "best_step": best.step if best else None,

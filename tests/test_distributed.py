@@ -1,0 +1,270 @@
+"""Data-parallel training (training/distributed.py) on CPU with gloo: ranks started as plain
+processes with torch.distributed's environment variables, by torchrun over a two-"node"
+rendezvous on localhost, and by `train --n-workers 2`. Each rank runs one torch/BLAS thread.
+
+The ranks must end with identical weights, equal (within float tolerance) to one process
+trained on the same global batches; that holds only because gradients are SUMMED over the
+ranks, which is right only because the engine's losses are sums over examples: checked here
+per component, and with a plain SGD optimizer (Adam would hide a factor of 2)."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy
+import pytest
+from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, ROOT, TEXTCAT_DEV, TEXTCAT_TRAIN, cli, starter_config
+
+from transfer_cli.errors import DistributedError
+from transfer_cli.training.distributed import (LaunchEnvironment, TrainedParameters, backend_for, shard_indices,
+                                               timeout_seconds)
+from transfer_cli.training.initialize import init_pipeline
+from transfer_cli.training.train import train_from_config
+
+RUN_TIMEOUT = 120  # seconds; a hang fails the test instead of stalling the suite
+
+# A rank's program: train from CONFIG (rank 0 saves to OUT), then write its final weights.
+WORKER = """
+import sys
+import numpy
+from transfer_cli.config.loading import load_config
+from transfer_cli.training.distributed import LaunchEnvironment, data_parallel
+from transfer_cli.training.train import train_from_config
+from test_distributed import weights_of
+
+config_path, out, weights_path = sys.argv[1:4]
+launch = LaunchEnvironment.detect()
+kept = {}
+with data_parallel(launch) as parallel:
+    train_from_config(load_config(config_path, {}), out if launch.rank == 0 else None, quiet=True,
+                      on_setup=lambda setup: kept.update(nlp=setup.nlp), parallel=parallel)
+numpy.savez(weights_path, **weights_of(kept["nlp"]))
+"""
+
+
+def weights_of(nlp) -> dict:
+    """Every trainable parameter of the pipeline, keyed by component, node position and name."""
+    weights = {}
+    for name, component in nlp.components:
+        if getattr(component, "is_trainable", False):
+            for i, node in enumerate(component.model.walk()):
+                for param in node.param_names:
+                    if node.has_param(param):
+                        weights[f"{name}/{i}/{param}"] = numpy.array(node.get_param(param))
+    return weights
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rank_env(**extra: str) -> dict:
+    """The test's environment, one thread per rank, this checkout importable, no leftover rank variables."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", TRANSFER_CLI_BLAS_THREADS="1", PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+               TRANSFER_CLI_DIST_TIMEOUT="60", **extra)
+    return env
+
+
+def run_all(commands, timeout: float = RUN_TIMEOUT):
+    """Start every (argv, env) at once; (exit code, stdout, stderr) of each."""
+    procs = [subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for argv, env in commands]
+    results = []
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            results.append((proc.returncode, out, err))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return results
+
+
+def tagger_config(max_steps: int = 8, **overrides):
+    """A small CNN tagger (tok2vec width 32), no dropout, so runs are comparable."""
+    return starter_config(["tagger"], EWT_TRAIN, EWT_DEV, max_steps=max_steps, eval_frequency=4,
+                          overrides={"training.dropout": 0.0, "components.tok2vec.model.encode.width": 32,
+                                     "components.tok2vec.model.encode.depth": 2, **overrides})
+
+
+def write_config(config, path: Path) -> Path:
+    path.write_text(config.to_str(), encoding="utf8")
+    return path
+
+
+# -- pure pieces ---------------------------------------------------------------------------------
+def test_shards_cover_the_batch_once_balanced_by_words():
+    lengths = [30, 1, 5, 22, 8, 8, 13, 0, 2, 40]
+    for world in (1, 2, 3, 4):
+        shards = shard_indices(lengths, world)
+        assert sorted(i for shard in shards for i in shard) == list(range(len(lengths)))
+        assert all(shard == sorted(shard) for shard in shards)  # the batch's order within a shard
+        loads = [sum(lengths[i] for i in shard) for shard in shards]
+        assert max(loads) - min(loads) <= max(lengths)
+        assert shard_indices(lengths, world) == shards  # the same split on every call (every rank)
+    assert shard_indices([5], 2) == [[0], []]  # a batch smaller than the world leaves a rank idle
+
+
+def test_launch_environment():
+    assert LaunchEnvironment.detect({}) is None
+    assert LaunchEnvironment.detect({"WORLD_SIZE": "1", "RANK": "0"}) is None  # torchrun --nproc_per_node 1
+    full = {"WORLD_SIZE": "4", "RANK": "3", "LOCAL_RANK": "1", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "29500"}
+    launch = LaunchEnvironment.detect(full)
+    assert (launch.rank, launch.world_size, launch.local_rank, launch.master) == (3, 4, 1, "10.0.0.1:29500")
+    assert launch.device(-1) == -1 and launch.device(0) == 1 and launch.device(2) == 3  # GPU gpu_id + local rank
+    assert backend_for(-1) == "gloo" and backend_for(0) == "nccl"
+    for broken, needle in [({"MASTER_ADDR": ""}, "MASTER_ADDR is not set"), ({"RANK": "4"}, "not below"),
+                           ({"WORLD_SIZE": "two"}, "WORLD_SIZE='two'"), ({"MASTER_PORT": "x"}, "MASTER_PORT='x'")]:
+        with pytest.raises(DistributedError, match=needle):
+            LaunchEnvironment.detect({**full, **broken})
+    assert timeout_seconds({}) == 1800 and timeout_seconds({"TRANSFER_CLI_DIST_TIMEOUT": "5"}) == 5
+    with pytest.raises(DistributedError, match="TRANSFER_CLI_DIST_TIMEOUT"):
+        timeout_seconds({"TRANSFER_CLI_DIST_TIMEOUT": "0"})
+
+
+@pytest.mark.parametrize("pipeline,train,dev", [(["tagger"], EWT_TRAIN, EWT_DEV), (["senter"], EWT_TRAIN, EWT_DEV),
+                                                (["ner"], NER_TRAIN, NER_DEV),
+                                                (["textcat"], TEXTCAT_TRAIN, TEXTCAT_DEV)])
+def test_losses_are_sums_over_examples(pipeline, train, dev):
+    """The gradient of a batch equals the sum of its halves' gradients: so the ranks' gradients
+    are summed, not averaged."""
+    setup = init_pipeline(starter_config(pipeline, train, dev))
+    nlp = setup.nlp
+    examples = list(setup.train_corpus(nlp))[:12]
+    params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
+
+    def gradients(*batches):
+        for node, name in params.thinc:
+            if node.has_grad(name):
+                node.get_grad(name)[...] = 0
+        for batch in batches:
+            nlp.update(batch, drop=0.0)
+        return [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
+
+    whole = gradients(examples)
+    halves = gradients(examples[:5], examples[5:])
+    assert any(g is not None and g.any() for g in whole)
+    for a, b in zip(whole, halves):
+        assert (a is None) == (b is None)
+        if a is not None:
+            numpy.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * numpy.abs(a).max())
+
+
+def test_bad_setup_is_one_clear_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    config = write_config(tagger_config(), tmp_path / "c.cfg")
+    code, output = cli("train", config, "--output", tmp_path / "out")
+    assert code == 1
+    assert output.startswith("✘ WORLD_SIZE=2 asks for a data-parallel run, but MASTER_ADDR is not set")
+    assert "torchrun" in output and "Traceback" not in output and output.count("✘") == 1
+    assert not (tmp_path / "out").exists()
+
+
+# -- several processes ---------------------------------------------------------------------------
+def test_two_ranks_match_each_other_and_one_process(tmp_path):
+    sgd = {"@optimizers": "SGD.v1", "learn_rate": 0.05, "L2": 0.0, "grad_clip": 0.0, "use_averages": False}
+    config = tagger_config(max_steps=8)
+    config["training"]["optimizer"] = sgd
+    config_path = write_config(config, tmp_path / "c.cfg")
+    port = str(free_port())
+    commands = [([sys.executable, "-c", WORKER, str(config_path), str(tmp_path / "out"), str(tmp_path / f"w{rank}.npz")],
+                 rank_env(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                          MASTER_PORT=port))
+                for rank in (0, 1)]
+    for code, out, err in run_all(commands):
+        assert code == 0, err[-3000:]
+        assert out == ""  # library code never prints; both ranks were quiet
+    ranks = [dict(numpy.load(tmp_path / f"w{rank}.npz")) for rank in (0, 1)]
+    assert ranks[0].keys() == ranks[1].keys() and ranks[0]
+    for key in ranks[0]:
+        assert numpy.array_equal(ranks[0][key], ranks[1][key]), key  # bit for bit
+
+    kept = {}
+    train_from_config(config, tmp_path / "single", quiet=True, on_setup=lambda setup: kept.update(nlp=setup.nlp))
+    single = weights_of(kept["nlp"])
+    assert single.keys() == ranks[0].keys()
+    for key, value in single.items():
+        numpy.testing.assert_allclose(ranks[0][key], value, rtol=1e-4, atol=1e-5, err_msg=key)
+    initial = weights_of(init_pipeline(config).nlp)
+    assert all(not numpy.allclose(single[key], initial[key]) for key in single if key.startswith("tagger"))
+    # rank 0 logged the losses of the whole global batches
+    logs = [[json.loads(line) for line in (tmp_path / d / "training_log.jsonl").read_text().splitlines()]
+            for d in ("out", "single")]
+    assert [r["step"] for r in logs[0]] == [r["step"] for r in logs[1]] == [4, 8]
+    for parallel_line, single_line in zip(*logs):
+        assert parallel_line["words"] == single_line["words"]
+        for name, loss in single_line["losses"].items():
+            assert parallel_line["losses"][name] == pytest.approx(loss, rel=1e-4)
+        assert parallel_line["score"] == pytest.approx(single_line["score"], abs=1e-3)
+
+
+def test_n_workers_cli(tmp_path):
+    config_path = write_config(tagger_config(max_steps=6, **{"training.eval_frequency": 3}), tmp_path / "c.cfg")
+    [(code, out, err)] = run_all([([sys.executable, "-m", "transfer_cli", "train", str(config_path), "--output",
+                                    str(tmp_path / "out"), "--n-workers", "2"], rank_env())])
+    assert code == 0, err[-3000:]
+    assert out.count("Best score") == 1 and out.count("Pipeline: ") == 1  # rank 0 alone prints
+    log = [json.loads(line) for line in (tmp_path / "out" / "training_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, 6]
+    assert (tmp_path / "out" / "model-best" / "tagger" / "model").exists()
+    assert (tmp_path / "out" / "model-last" / "tagger" / "model").exists()
+
+
+def test_two_nodes_on_one_machine(tmp_path):
+    """Two torchrun invocations, one process each, meeting through a c10d rendezvous."""
+    config_path = write_config(tagger_config(max_steps=4), tmp_path / "c.cfg")
+    endpoint, run_id = f"127.0.0.1:{free_port()}", uuid.uuid4().hex[:8]
+    commands = []
+    for node in (0, 1):
+        argv = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+                "--node_rank", str(node), "--rdzv_backend", "c10d", "--rdzv_endpoint", endpoint, "--rdzv_id", run_id,
+                "-m", "transfer_cli", "train", str(config_path), "--output", str(tmp_path / f"out{node}")]
+        commands.append((argv, rank_env()))
+    results = run_all(commands)
+    for code, out, err in results:
+        assert code == 0, err[-3000:]
+    saved = [node for node in (0, 1) if (tmp_path / f"out{node}" / "model-last").exists()]
+    assert len(saved) == 1  # one global rank 0, whichever node the rendezvous made it
+    log = (tmp_path / f"out{saved[0]}" / "training_log.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in log] == [4]
+
+
+def test_a_failing_rank_stops_the_other(tmp_path):
+    """Rank 1 fails at step 3; rank 0 learns it promptly and says so in one line (no hang)."""
+    code_file = tmp_path / "fail.py"
+    code_file.write_text(
+        "import os\n"
+        "from transfer_cli.config.registry import registry\n\n"
+        "@registry.callbacks('fail_on_rank_1')\n"
+        "def make():\n"
+        "    def before_update(nlp, info):\n"
+        "        if os.environ['RANK'] == '1' and info['step'] == 3:\n"
+        "            raise ValueError('rank 1 broke on purpose')\n"
+        "    return before_update\n")
+    config = tagger_config(max_steps=20)
+    config["training"]["before_update"] = {"@callbacks": "fail_on_rank_1"}
+    config_path = write_config(config, tmp_path / "c.cfg")
+    port = str(free_port())
+    commands = [([sys.executable, "-m", "transfer_cli", "train", str(config_path), "--code", str(code_file),
+                  "--output", str(tmp_path / "out")],
+                 rank_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port))
+                for rank in (0, 1)]
+    start = time.monotonic()
+    (code0, out0, err0), (code1, out1, err1) = run_all(commands)
+    assert time.monotonic() - start < 60
+    assert code1 != 0 and "rank 1 broke on purpose" in err1
+    assert code0 == 1, err0[-2000:]
+    lines = [line for line in err0.splitlines() if line.strip()]
+    assert len(lines) == 1 and "rank 0 of 2: lost the other processes" in lines[0], err0

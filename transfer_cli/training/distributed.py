@@ -1,0 +1,436 @@
+"""Data-parallel training over torch.distributed: K processes ("ranks"), started by torchrun
+(on one machine or several) or by `train --n-workers K` (torchrun's launcher, run locally),
+train one pipeline together.
+
+Every rank builds the same pipeline (rank 0's weights are copied to the others once, at the
+start) and reads the same stream of global batches; each rank trains on its own shard of
+every batch. The engine's losses are sums over examples and tokens (tagger, senter, NER,
+textcat and tok2vec gradients are never divided by the batch size; tests/test_distributed.py
+checks it), so the gradient of a global batch is the SUM of its shards' gradients. One
+all-reduce per step, over one flat buffer holding every trained thinc parameter's gradient
+and every torch parameter's gradient inside the components' PyTorch shims (plus the step's
+losses and a fingerprint of the batch), gives each rank exactly what a single process
+would have computed for the whole batch; identical optimizer steps keep the ranks
+identical. Rank 0 evaluates, logs and saves; the others learn its score, so all ranks stop
+at the same step.
+
+torch is imported inside the functions: a single-process run never loads it."""
+import math
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+
+import numpy
+
+from ..errors import DistributedError
+
+TIMEOUT_VARIABLE = "TRANSFER_CLI_DIST_TIMEOUT"
+DEFAULT_TIMEOUT_S = 1800.0  # rank 0 evaluates and saves while the others wait: generous
+LAUNCH_HINT = ("start the processes with torchrun (torchrun --nproc_per_node 2 -m transfer_cli train ...) or "
+               "with `transfer-cli train --n-workers 2 ...`")
+
+
+@dataclass(frozen=True)
+class LaunchEnvironment:
+    """Where this process stands in a run torchrun (or a scheduler) started: the variables
+    torch.distributed's env:// rendezvous reads."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    master: str
+    restart: int = 0       # torchrun's TORCHELASTIC_RESTART_COUNT: 0, then 1, 2... after failures
+    max_restarts: int = 0  # torchrun --max-restarts
+
+    @classmethod
+    def detect(cls, environ: Mapping[str, str] = os.environ) -> Optional["LaunchEnvironment"]:
+        """None for a single process (WORLD_SIZE unset or 1); DistributedError when the
+        variables ask for several processes but cannot work."""
+        if not environ.get("WORLD_SIZE", "").strip():
+            return None
+        world_size = _env_int(environ, "WORLD_SIZE", minimum=1)
+        if world_size == 1:
+            return None
+        for key in ("RANK", "MASTER_ADDR", "MASTER_PORT"):
+            if not environ.get(key, "").strip():
+                raise DistributedError(f"WORLD_SIZE={world_size} asks for a data-parallel run, but {key} is not "
+                                       f"set: {LAUNCH_HINT}, or set RANK, MASTER_ADDR and MASTER_PORT yourself")
+        rank = _env_int(environ, "RANK", minimum=0)
+        if rank >= world_size:
+            raise DistributedError(f"RANK={rank} is not below WORLD_SIZE={world_size}: ranks count 0 to "
+                                   f"{world_size - 1}")
+        local_rank = _env_int(environ, "LOCAL_RANK", minimum=0) if environ.get("LOCAL_RANK", "").strip() else 0
+        _env_int(environ, "MASTER_PORT", minimum=1)
+        restart, max_restarts = (_env_int(environ, key, minimum=0) if environ.get(key, "").strip() else 0
+                                 for key in ("TORCHELASTIC_RESTART_COUNT", "TORCHELASTIC_MAX_RESTARTS"))
+        return cls(rank, world_size, local_rank, f"{environ['MASTER_ADDR']}:{environ['MASTER_PORT']}",
+                   restart, max_restarts)
+
+    def device(self, gpu_id: int) -> int:
+        """The GPU this rank trains on: --gpu-id N puts local rank r on GPU N + r (-1: CPU)."""
+        return -1 if gpu_id < 0 else gpu_id + self.local_rank
+
+
+def resumes(launch: Optional[LaunchEnvironment], resume: bool, has_checkpoint: bool) -> bool:
+    """Whether this process continues from --output's checkpoint: with --resume, and after an
+    elastic restart (torchrun --max-restarts) when the failed attempt saved one. A fresh run
+    that may restart must not find an earlier run's checkpoint there, or a restart would
+    continue that run: DistributedError."""
+    if launch is None or launch.max_restarts == 0:
+        return resume
+    if launch.restart > 0:
+        return resume or has_checkpoint
+    if has_checkpoint and not resume:
+        raise DistributedError("--output holds an earlier run's checkpoint, which a restart (torchrun --max-restarts) "
+                               "would continue: add --resume to continue that run, or train into another --output")
+    return resume
+
+
+def backend_for(gpu_id: int) -> str:
+    """NCCL between GPUs, gloo between CPU processes."""
+    return "nccl" if gpu_id >= 0 else "gloo"
+
+
+def timeout_seconds(environ: Mapping[str, str] = os.environ) -> float:
+    """How long a rank waits for the others in one collective before giving up."""
+    value = environ.get(TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_TIMEOUT_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or math.isinf(seconds):
+        raise DistributedError(f"{TIMEOUT_VARIABLE}={value!r}: expected a number of seconds above 0")
+    return seconds
+
+
+def shard_indices(lengths: Sequence[int], world_size: int) -> List[List[int]]:
+    """Split a batch into world_size shards of about equal words: longest example first onto
+    the lightest shard (ties: fewer examples, then the lower rank); each shard keeps the batch's
+    order. Pure arithmetic, so every rank computes the same split."""
+    loads = [0] * world_size
+    shards: List[List[int]] = [[] for _ in range(world_size)]
+    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        rank = min(range(world_size), key=lambda r: (loads[r], len(shards[r]), r))
+        shards[rank].append(i)
+        loads[rank] += lengths[i]
+    return [sorted(shard) for shard in shards]
+
+
+class DataParallel:
+    """This rank's side of a data-parallel run: its shard of each batch, the one all-reduce of
+    gradients per step, rank 0's score for everyone, and a barrier."""
+
+    def __init__(self, launch: LaunchEnvironment, *, gpu_id: int = -1, timeout_s: Optional[float] = None) -> None:
+        self.rank = launch.rank
+        self.world_size = launch.world_size
+        self.master = launch.master
+        self.gpu_id = gpu_id
+        self.backend = backend_for(gpu_id)
+        self.timeout_s = timeout_seconds() if timeout_s is None else timeout_s
+        self._device: Any = None
+        self._parameters: Optional[TrainedParameters] = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    # -- process group -----------------------------------------------------------------------
+    def start(self) -> None:
+        import torch
+        import torch.distributed as dist
+
+        if self.gpu_id >= 0:
+            torch.cuda.set_device(self.gpu_id)
+            self._device = torch.device("cuda", self.gpu_id)
+        else:
+            self._device = torch.device("cpu")
+        try:
+            dist.init_process_group(self.backend, rank=self.rank, world_size=self.world_size,
+                                    timeout=timedelta(seconds=self.timeout_s))
+        except (RuntimeError, ValueError) as e:
+            raise DistributedError(f"rank {self.rank}: cannot join the other {self.world_size - 1} process(es) "
+                                   f"through {self.master} ({_first_line(e)})") from e
+
+    def close(self) -> None:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+
+    # -- training ------------------------------------------------------------------------------
+    def prepare(self, nlp, exclude: Sequence[str] = (), start_step: int = 0) -> None:
+        """Collect the trained parameters (the components nlp.finish_update steps) and give every
+        rank rank 0's values, after checking that all ranks built the same layout and start
+        from the same step (a resumed run: the same checkpoint)."""
+        import torch
+
+        excluded = set(exclude)
+        components = [(name, c) for name, c in nlp.pipeline if name not in excluded and c.is_trainable]
+        parameters = TrainedParameters(components)
+        layout = torch.tensor([parameters.n_tensors, parameters.n_values, start_step], dtype=torch.float64,
+                              device=self._device)
+        both = torch.cat([layout, -layout])
+        self._collective("the start-up check", lambda: _all_reduce(both, "max"))
+        highest, lowest = [int(v) for v in both[:3]], [-int(v) for v in both[3:]]
+        if highest[:2] != lowest[:2]:
+            raise DistributedError(f"rank {self.rank}: the ranks built different pipelines (between "
+                                   f"{lowest[0]} and {highest[0]} trainable tensors, {lowest[1]} and "
+                                   f"{highest[1]} values): give every rank the same config, code and data")
+        if highest[2] != lowest[2]:
+            raise DistributedError(f"rank {self.rank}: the ranks start from different steps (between {lowest[2]} "
+                                   f"and {highest[2]}): every rank resumes from --output's checkpoint, which rank 0 "
+                                   f"writes, so on several machines --output must be one shared folder")
+        values = parameters.pack_values(self._device)
+        self._collective("the start-up copy of rank 0's weights", lambda: _broadcast(values))
+        parameters.unpack_values(values)
+        self._parameters = parameters
+
+    def shard(self, batch: List) -> List:
+        """This rank's examples of a global batch."""
+        indices = shard_indices([len(eg.predicted) for eg in batch], self.world_size)[self.rank]
+        return [batch[i] for i in indices]
+
+    def reduce_gradients(self, step_losses: Dict[str, float], batch: List) -> None:
+        """Sum every rank's gradients (and this step's losses) with one all-reduce, so each rank
+        holds the gradient of the whole global batch `batch` before the optimizer step."""
+        parameters = self._parameters
+        if parameters is None:
+            raise RuntimeError("DataParallel.prepare(nlp) must run before the first step")
+        words = sum(len(eg.predicted) for eg in batch)
+        extra = ([step_losses.get(name, 0.0) for name in parameters.loss_names]
+                 + [float(getattr(c, "has_gradients")) for c in parameters.flagged] + [float(words), float(len(batch))])
+        buffer = parameters.pack_gradients(extra, self._device)
+        self._collective("the gradient all-reduce", lambda: _all_reduce(buffer, "sum"))
+        extra = parameters.unpack_gradients(buffer)
+        fingerprint = extra[-2:]
+        if fingerprint != [self.world_size * words, self.world_size * len(batch)]:
+            raise DistributedError(f"rank {self.rank}: the ranks read different training batches ({len(batch)} "
+                                   f"examples, {words} words here): every rank must read the same corpus in the "
+                                   f"same order (a reader or augmenter drawing random numbers of its own breaks this)")
+        n_losses = len(parameters.loss_names)
+        for name, value in zip(parameters.loss_names, extra[:n_losses]):
+            step_losses[name] = value
+        for component, value in zip(parameters.flagged, extra[n_losses:n_losses + len(parameters.flagged)]):
+            component.has_gradients = value > 0  # another rank backpropagated: step with the sum
+
+    def share_score(self, score: Optional[float]) -> float:
+        """Rank 0's evaluation score, on every rank (the others wait here while it evaluates)."""
+        import torch
+
+        value = torch.tensor([math.nan if score is None else score], dtype=torch.float64, device=self._device)
+        self._collective("the evaluation", lambda: _broadcast(value))
+        return float(value[0])
+
+    def barrier(self) -> None:
+        """Wait for every rank (e.g. for rank 0's final save)."""
+        import torch
+
+        token = torch.zeros(1, device=self._device)
+        self._collective("the final barrier", lambda: _all_reduce(token, "sum"))
+
+    def _collective(self, what: str, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except RuntimeError as e:  # torch.distributed's errors (timeouts, closed connections) are RuntimeErrors
+            raise DistributedError(f"rank {self.rank} of {self.world_size}: lost the other processes during {what} "
+                                   f"({_first_line(e)}): another rank failed or was stopped (its own message says "
+                                   f"why) or did not answer within {self.timeout_s:g} s ({TIMEOUT_VARIABLE})") from e
+
+
+class TrainedParameters:
+    """Every parameter the optimizer steps in the trained components, in one order on every
+    rank: thinc parameters node by node over model.walk() (a node shared by several
+    components counts once), then the trainable torch parameters inside their PyTorch shims."""
+
+    def __init__(self, components: Sequence[Tuple[str, Any]]) -> None:
+        import torch
+
+        self.loss_names = [name for name, _ in components]
+        # components that step only after a backward pass (the transformer) say so in has_gradients
+        self.flagged = [c for _, c in components if hasattr(c, "has_gradients")]
+        self.thinc: List[Tuple[Any, str]] = []
+        self.torch: List[Any] = []
+        nodes, shims, tensors = set(), set(), set()
+        for _, component in components:
+            for node in component.model.walk():
+                if node.id in nodes:
+                    continue
+                nodes.add(node.id)
+                self.thinc.extend((node, name) for name in node.param_names if node.has_param(name))
+                for shim in node.shims:
+                    module = getattr(shim, "_model", None)
+                    if id(shim) in shims or not isinstance(module, torch.nn.Module):
+                        continue
+                    shims.add(id(shim))
+                    for param in module.parameters():
+                        if param.requires_grad and id(param) not in tensors:
+                            tensors.add(id(param))
+                            self.torch.append(param)
+        self.sizes = ([int(node.get_param(name).size) for node, name in self.thinc]
+                      + [param.numel() for param in self.torch])
+
+    @property
+    def n_tensors(self) -> int:
+        return len(self.sizes)
+
+    @property
+    def n_values(self) -> int:
+        return sum(self.sizes)
+
+    # weights: broadcast once at the start
+    def pack_values(self, device: Any) -> Any:
+        import torch
+
+        parts = [_as_tensor(node.get_param(name)) for node, name in self.thinc]
+        parts += [param.detach() for param in self.torch]
+        return torch.cat([_flat(part, device) for part in parts]) if parts else torch.zeros(0, device=device)
+
+    def unpack_values(self, buffer: Any) -> None:
+        chunks = list(_split(buffer, self.sizes))
+        for (node, name), chunk in zip(self.thinc, chunks):
+            node.set_param(name, _write_into(node.get_param(name), chunk, node.ops))
+        for param, chunk in zip(self.torch, chunks[len(self.thinc):]):
+            param.data.copy_(chunk.view_as(param))
+
+    # gradients: one buffer per step, [gradients..., has-gradient flags..., extra...]
+    def pack_gradients(self, extra: List[float], device: Any) -> Any:
+        import torch
+
+        parts, flags = [], []
+        for (node, name), size in zip(self.thinc, self.sizes):
+            has = node.has_grad(name)
+            parts.append(_flat(_as_tensor(node.get_grad(name)), device) if has else torch.zeros(size, device=device))
+            flags.append(1.0 if has else 0.0)
+        for param in self.torch:
+            has = param.grad is not None
+            parts.append(_flat(param.grad, device) if has else torch.zeros(param.numel(), device=device))
+            flags.append(1.0 if has else 0.0)
+        parts.append(torch.tensor(flags + extra, dtype=torch.float32, device=device))
+        return torch.cat(parts)
+
+    def unpack_gradients(self, buffer: Any) -> List[float]:
+        """Write the summed gradients back (a parameter no rank had a gradient for stays without
+        one, as in a single process); returns the summed extra values."""
+        n = self.n_tensors
+        tail = buffer[self.n_values:].tolist()
+        flags = tail[:n]
+        chunks = list(_split(buffer[:self.n_values], self.sizes))
+        for (node, name), chunk, flag in zip(self.thinc, chunks, flags):
+            if flag > 0:
+                grad = node.get_grad(name) if node.has_grad(name) else None
+                if grad is None:
+                    grad = node.ops.alloc(node.get_param(name).shape, dtype=node.get_param(name).dtype)
+                node.set_grad(name, _write_into(grad, chunk, node.ops))
+        for param, chunk, flag in zip(self.torch, chunks[len(self.thinc):], flags[len(self.thinc):]):
+            if flag > 0:
+                if param.grad is None:
+                    param.grad = chunk.view_as(param).to(param.dtype).clone()
+                else:
+                    param.grad.copy_(chunk.view_as(param))
+        return tail[n:]
+
+
+@contextmanager
+def data_parallel(launch: Optional[LaunchEnvironment], gpu_id: int = -1) -> Iterator[Optional[DataParallel]]:
+    """The process group for the run `launch` describes, destroyed at the end (None: one process)."""
+    if launch is None:
+        yield None
+        return
+    parallel = DataParallel(launch, gpu_id=gpu_id)
+    parallel.start()
+    try:
+        yield parallel
+    finally:
+        parallel.close()
+
+
+def launch_local(n_workers: int, train_args: Sequence[str]) -> int:
+    """Run `python -m transfer_cli train TRAIN_ARGS` in n_workers processes on this machine
+    through torchrun's own launcher (torch.distributed.run: a c10d rendezvous on a free local
+    port). Each worker gets OMP_NUM_THREADS = cores / n_workers unless it is set. Returns 0,
+    or 130/143 when the workers were interrupted / terminated; DistributedError when a worker
+    failed (its own message is printed above by the worker)."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import parse_args, run
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // n_workers)))
+    args = parse_args(["--standalone", "--nnodes", "1", "--nproc_per_node", str(n_workers),
+                       "--module", "transfer_cli", "train", *train_args])
+    try:
+        run(args)
+    except ChildFailedError as e:
+        codes = {rank: failure.exitcode for rank, failure in sorted(e.failures.items())}
+        if set(codes.values()) <= {130, 143}:
+            return max(codes.values())
+        failed = ", ".join(f"rank {rank} exited {code}" for rank, code in codes.items())
+        raise DistributedError(f"--n-workers {n_workers}: training failed ({failed}); the failing rank's own "
+                               f"message is above") from None
+    except SignalException as e:
+        return 128 + int(e.sigval)
+    return 0
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _env_int(environ: Mapping[str, str], key: str, *, minimum: int) -> int:
+    value = environ[key].strip()
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise DistributedError(f"{key}={value!r}: expected a whole number of at least {minimum} ({LAUNCH_HINT})")
+    return number
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _all_reduce(tensor: Any, op: str) -> None:
+    import torch.distributed as dist
+
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
+
+
+def _broadcast(tensor: Any) -> None:
+    import torch.distributed as dist
+
+    dist.broadcast(tensor, src=0)
+
+
+def _as_tensor(array: Any) -> Any:
+    """A torch view of a thinc array (numpy, or cupy through DLPack); a copy if it is read-only."""
+    import torch
+
+    if isinstance(array, numpy.ndarray):
+        return torch.from_numpy(array if array.flags.writeable else array.copy())
+    return torch.utils.dlpack.from_dlpack(array)
+
+
+def _flat(tensor: Any, device: Any) -> Any:
+    import torch
+
+    return tensor.reshape(-1).to(device=device, dtype=torch.float32)
+
+
+def _split(buffer: Any, sizes: Sequence[int]) -> Iterator[Any]:
+    offset = 0
+    for size in sizes:
+        yield buffer[offset:offset + size]
+        offset += size
+
+
+def _write_into(array: Any, chunk: Any, ops: Any) -> Any:
+    """`array` holding `chunk`'s values: written in place where possible (thinc keeps the
+    same array), else a new array of the same shape and type."""
+    if isinstance(array, numpy.ndarray) and not array.flags.writeable:
+        return ops.asarray(chunk.detach().cpu().numpy().reshape(array.shape).astype(array.dtype))
+    target = _as_tensor(array)
+    target.copy_(chunk.view(target.shape))
+    return array
