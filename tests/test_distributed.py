@@ -20,12 +20,12 @@ import pytest
 from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, ROOT, TEXTCAT_DEV, TEXTCAT_TRAIN, cli, starter_config
 
 from transfer_cli.errors import DistributedError
-from transfer_cli.training.distributed import (LaunchEnvironment, TrainedParameters, backend_for, shard_indices,
-                                               timeout_seconds)
+from transfer_cli.training.distributed import (DataParallel, LaunchEnvironment, TrainedParameters, backend_for,
+                                               shard_indices, timeout_seconds)
 from transfer_cli.training.initialize import init_pipeline
 from transfer_cli.training.train import train_from_config
 
-RUN_TIMEOUT = 120  # seconds; a hang fails the test instead of stalling the suite
+RUN_TIMEOUT = 600  # seconds; only a guard, so that a hang fails the test instead of stalling the suite
 
 # A rank's program: train from CONFIG (rank 0 saves to OUT), then write its final weights.
 WORKER = """
@@ -69,24 +69,38 @@ def rank_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items()
            if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
     env.update(OMP_NUM_THREADS="1", TRANSFER_CLI_BLAS_THREADS="1", PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
-               TRANSFER_CLI_DIST_TIMEOUT="60", **extra)
+               TRANSFER_CLI_DIST_TIMEOUT="300", **extra)
     return env
 
 
-def run_all(commands, timeout: float = RUN_TIMEOUT):
-    """Start every (argv, env) at once; (exit code, stdout, stderr) of each."""
-    procs = [subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for argv, env in commands]
-    results = []
+def run_all(commands, tmp_path: Path, timeout: float = RUN_TIMEOUT):
+    """Start every (argv, env) at once; (exit code, stdout, stderr, seconds until it ended) of each."""
+    procs, files = [], []
+    start = time.monotonic()
+    for i, (argv, env) in enumerate(commands):
+        out, err = open(tmp_path / f"stdout{i}", "w+"), open(tmp_path / f"stderr{i}", "w+")
+        files.append((out, err))
+        procs.append(subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=err, text=True))
+    ended = [None] * len(procs)
     try:
-        for proc in procs:
-            out, err = proc.communicate(timeout=timeout)
-            results.append((proc.returncode, out, err))
+        while None in ended and time.monotonic() - start < timeout:
+            for i, proc in enumerate(procs):
+                if ended[i] is None and proc.poll() is not None:
+                    ended[i] = time.monotonic() - start
+            time.sleep(0.1)
     finally:
         for proc in procs:
             if proc.poll() is None:
                 proc.kill()
-                proc.communicate()
+                proc.wait()
+    results = []
+    for proc, (out, err), seconds in zip(procs, files, ended):
+        out.seek(0)
+        err.seek(0)
+        results.append((proc.returncode, out.read(), err.read(), seconds))
+        out.close()
+        err.close()
+    assert None not in ended, f"still running after {timeout} s: {results}"
     return results
 
 
@@ -132,6 +146,77 @@ def test_launch_environment():
         timeout_seconds({"TRANSFER_CLI_DIST_TIMEOUT": "0"})
 
 
+def test_gpu_rank_uses_its_device_and_nccl(monkeypatch):
+    """The CUDA and process-group calls are mocked: no GPU here."""
+    import torch
+    import torch.distributed as dist
+
+    calls = {}
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: calls.setdefault("device", device))
+    monkeypatch.setattr(dist, "init_process_group",
+                        lambda backend, **kwargs: calls.update(backend=backend, **kwargs))
+    launch = LaunchEnvironment(rank=3, world_size=4, local_rank=1, master="h:1")
+    parallel = DataParallel(launch, gpu_id=launch.device(0), timeout_s=5)
+    parallel.start()
+    assert calls["device"] == 1 and calls["backend"] == "nccl"
+    assert (calls["rank"], calls["world_size"], calls["timeout"].total_seconds()) == (3, 4, 5)
+    assert not parallel.is_main
+
+
+def test_shared_nodes_count_once():
+    from thinc.api import Linear, chain
+
+    shared = Linear(4, 3)
+    first, second = chain(shared, Linear(2, 4)), chain(shared, Linear(2, 4))
+    for model in (first, second):
+        model.initialize()
+
+    class Stub:
+        def __init__(self, model):
+            self.model = model
+
+    parameters = TrainedParameters([("a", Stub(first)), ("b", Stub(second))])
+    keys = [(node.id, name) for node, name in parameters.thinc]
+    assert len(keys) == len(set(keys)) == 6  # W and b of the shared layer once, of each head once
+    assert parameters.n_values == (4 * 3 + 4) + 2 * (2 * 4 + 2)
+
+
+def test_one_rank_round_trip(monkeypatch):
+    """With one gloo rank the all-reduce is the identity: the gradients, the losses and which
+    parameters have no gradient all come back as they were."""
+    import torch.distributed as dist
+
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(free_port()))
+    setup = init_pipeline(tagger_config())
+    nlp = setup.nlp
+    parallel = DataParallel(LaunchEnvironment(rank=0, world_size=1, local_rank=0, master="127.0.0.1"))
+    parallel.start()
+    try:
+        parallel.prepare(nlp)
+        params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
+        batch = list(setup.train_corpus(nlp))[:6]
+        parallel.reduce_gradients({}, batch)  # no gradients anywhere yet: none appear
+        assert not any(node.has_grad(name) for node, name in params.thinc)
+        losses = {}
+        nlp.update(batch, drop=0.0, losses=losses)
+        before = [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
+        parallel.reduce_gradients(dict(losses), batch)
+        after = [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
+        for a, b in zip(before, after):
+            assert (a is None) == (b is None)
+            if a is not None:
+                assert numpy.array_equal(a, b)
+        step_losses = dict(losses)
+        parallel.reduce_gradients(step_losses, batch)
+        assert step_losses.keys() == {"tok2vec", "tagger"}
+        assert step_losses["tagger"] == pytest.approx(losses["tagger"], rel=1e-6)
+        assert parallel.share_score(0.25) == 0.25
+    finally:
+        parallel.close()
+    assert not dist.is_initialized()
+
+
 @pytest.mark.parametrize("pipeline,train,dev", [(["tagger"], EWT_TRAIN, EWT_DEV), (["senter"], EWT_TRAIN, EWT_DEV),
                                                 (["ner"], NER_TRAIN, NER_DEV),
                                                 (["textcat"], TEXTCAT_TRAIN, TEXTCAT_DEV)])
@@ -174,16 +259,17 @@ def test_bad_setup_is_one_clear_line(monkeypatch, tmp_path):
 
 # -- several processes ---------------------------------------------------------------------------
 def test_two_ranks_match_each_other_and_one_process(tmp_path):
-    sgd = {"@optimizers": "SGD.v1", "learn_rate": 0.05, "L2": 0.0, "grad_clip": 0.0, "use_averages": False}
+    sgd = {"@optimizers": "SGD.v1", "learn_rate": 0.005, "L2": 0.0, "grad_clip": 0.0, "use_averages": False}
     config = tagger_config(max_steps=8)
     config["training"]["optimizer"] = sgd
     config_path = write_config(config, tmp_path / "c.cfg")
     port = str(free_port())
-    commands = [([sys.executable, "-c", WORKER, str(config_path), str(tmp_path / "out"), str(tmp_path / f"w{rank}.npz")],
+    commands = [([sys.executable, "-c", WORKER, str(config_path), str(tmp_path / "out"),
+                  str(tmp_path / f"w{rank}.npz")],
                  rank_env(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
                           MASTER_PORT=port))
                 for rank in (0, 1)]
-    for code, out, err in run_all(commands):
+    for code, out, err, _ in run_all(commands, tmp_path):
         assert code == 0, err[-3000:]
         assert out == ""  # library code never prints; both ranks were quiet
     ranks = [dict(numpy.load(tmp_path / f"w{rank}.npz")) for rank in (0, 1)]
@@ -212,8 +298,8 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
 
 def test_n_workers_cli(tmp_path):
     config_path = write_config(tagger_config(max_steps=6, **{"training.eval_frequency": 3}), tmp_path / "c.cfg")
-    [(code, out, err)] = run_all([([sys.executable, "-m", "transfer_cli", "train", str(config_path), "--output",
-                                    str(tmp_path / "out"), "--n-workers", "2"], rank_env())])
+    [(code, out, err, _)] = run_all([([sys.executable, "-m", "transfer_cli", "train", str(config_path), "--output",
+                                    str(tmp_path / "out"), "--n-workers", "2"], rank_env())], tmp_path)
     assert code == 0, err[-3000:]
     assert out.count("Best score") == 1 and out.count("Pipeline: ") == 1  # rank 0 alone prints
     log = [json.loads(line) for line in (tmp_path / "out" / "training_log.jsonl").read_text().splitlines()]
@@ -232,8 +318,7 @@ def test_two_nodes_on_one_machine(tmp_path):
                 "--node_rank", str(node), "--rdzv_backend", "c10d", "--rdzv_endpoint", endpoint, "--rdzv_id", run_id,
                 "-m", "transfer_cli", "train", str(config_path), "--output", str(tmp_path / f"out{node}")]
         commands.append((argv, rank_env()))
-    results = run_all(commands)
-    for code, out, err in results:
+    for code, out, err, _ in run_all(commands, tmp_path):
         assert code == 0, err[-3000:]
     saved = [node for node in (0, 1) if (tmp_path / f"out{node}" / "model-last").exists()]
     assert len(saved) == 1  # one global rank 0, whichever node the rendezvous made it
@@ -261,10 +346,9 @@ def test_a_failing_rank_stops_the_other(tmp_path):
                   "--output", str(tmp_path / "out")],
                  rank_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=port))
                 for rank in (0, 1)]
-    start = time.monotonic()
-    (code0, out0, err0), (code1, out1, err1) = run_all(commands)
-    assert time.monotonic() - start < 60
+    (code0, out0, err0, ended0), (code1, out1, err1, ended1) = run_all(commands, tmp_path)
     assert code1 != 0 and "rank 1 broke on purpose" in err1
+    assert ended0 - ended1 < 60  # rank 0 noticed the closed connection, not the 300 s timeout
     assert code0 == 1, err0[-2000:]
     lines = [line for line in err0.splitlines() if line.strip()]
     assert len(lines) == 1 and "rank 0 of 2: lost the other processes" in lines[0], err0
