@@ -6,6 +6,7 @@ The ranks must end with identical weights, equal (within float tolerance) to one
 trained on the same global batches; that holds only because gradients are SUMMED over the
 ranks, which is right only because the engine's losses are sums over examples: checked here
 per component, and with a plain SGD optimizer (Adam would hide a factor of 2)."""
+import inspect
 import json
 import os
 import socket
@@ -17,34 +18,21 @@ from pathlib import Path
 
 import numpy
 import pytest
+import torch
+from thinc.api import Adam
 from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, ROOT, TEXTCAT_DEV, TEXTCAT_TRAIN, cli, starter_config
 
 from transfer_cli.errors import DistributedError
+from transfer_cli.ml.transformer.model import hf_model
 from transfer_cli.training.distributed import (DataParallel, LaunchEnvironment, TrainedParameters, backend_for,
                                                shard_indices, timeout_seconds)
 from transfer_cli.training.initialize import init_pipeline
 from transfer_cli.training.train import train_from_config
+from transformer_fixtures import tiny_bert_dir  # noqa: F401
+from transformer_pipelines import listener as trf_listener
+from transformer_pipelines import tagged_examples, trf_pipeline
 
 RUN_TIMEOUT = 600  # seconds; only a guard, so that a hang fails the test instead of stalling the suite
-
-# A rank's program: train from CONFIG (rank 0 saves to OUT), then write its final weights.
-WORKER = """
-import sys
-import numpy
-from transfer_cli.config.loading import load_config
-from transfer_cli.training.distributed import LaunchEnvironment, data_parallel
-from transfer_cli.training.train import train_from_config
-from test_distributed import weights_of
-
-config_path, out, weights_path = sys.argv[1:4]
-launch = LaunchEnvironment.detect()
-kept = {}
-with data_parallel(launch) as parallel:
-    train_from_config(load_config(config_path, {}), out if launch.rank == 0 else None, quiet=True,
-                      on_setup=lambda setup: kept.update(nlp=setup.nlp), parallel=parallel)
-numpy.savez(weights_path, **weights_of(kept["nlp"]))
-"""
-
 
 def weights_of(nlp) -> dict:
     """Every trainable parameter of the pipeline, keyed by component, node position and name."""
@@ -58,6 +46,23 @@ def weights_of(nlp) -> dict:
     return weights
 
 
+# A rank's program: train from CONFIG (rank 0 saves to OUT), then write its final weights.
+WORKER = "import numpy\n" + inspect.getsource(weights_of) + """
+import sys
+from transfer_cli.config.loading import load_config
+from transfer_cli.training.distributed import LaunchEnvironment, data_parallel
+from transfer_cli.training.train import train_from_config
+
+config_path, out, weights_path = sys.argv[1:4]
+launch = LaunchEnvironment.detect()
+kept = {}
+with data_parallel(launch) as parallel:
+    train_from_config(load_config(config_path, {}), out if launch.rank == 0 else None, quiet=True,
+                      on_setup=lambda setup: kept.update(nlp=setup.nlp), parallel=parallel)
+numpy.savez(weights_path, **weights_of(kept["nlp"]))
+"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,7 +73,7 @@ def rank_env(**extra: str) -> dict:
     """The test's environment, one thread per rank, this checkout importable, no leftover rank variables."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
-    env.update(OMP_NUM_THREADS="1", TRANSFER_CLI_BLAS_THREADS="1", PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'tests'}",
+    env.update(OMP_NUM_THREADS="1", TRANSFER_CLI_BLAS_THREADS="1", PYTHONPATH=str(ROOT),
                TRANSFER_CLI_DIST_TIMEOUT="300", **extra)
     return env
 
@@ -181,40 +186,69 @@ def test_shared_nodes_count_once():
     assert parameters.n_values == (4 * 3 + 4) + 2 * (2 * 4 + 2)
 
 
-def test_one_rank_round_trip(monkeypatch):
-    """With one gloo rank the all-reduce is the identity: the gradients, the losses and which
-    parameters have no gradient all come back as they were."""
+@pytest.fixture
+def one_rank(monkeypatch):
+    """A process group of this process alone (gloo): every collective is the identity."""
     import torch.distributed as dist
 
     monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
     monkeypatch.setenv("MASTER_PORT", str(free_port()))
-    setup = init_pipeline(tagger_config())
-    nlp = setup.nlp
     parallel = DataParallel(LaunchEnvironment(rank=0, world_size=1, local_rank=0, master="127.0.0.1"))
     parallel.start()
-    try:
-        parallel.prepare(nlp)
-        params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
-        batch = list(setup.train_corpus(nlp))[:6]
-        parallel.reduce_gradients({}, batch)  # no gradients anywhere yet: none appear
-        assert not any(node.has_grad(name) for node, name in params.thinc)
-        losses = {}
-        nlp.update(batch, drop=0.0, losses=losses)
-        before = [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
-        parallel.reduce_gradients(dict(losses), batch)
-        after = [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
-        for a, b in zip(before, after):
-            assert (a is None) == (b is None)
-            if a is not None:
-                assert numpy.array_equal(a, b)
-        step_losses = dict(losses)
-        parallel.reduce_gradients(step_losses, batch)
-        assert step_losses.keys() == {"tok2vec", "tagger"}
-        assert step_losses["tagger"] == pytest.approx(losses["tagger"], rel=1e-6)
-        assert parallel.share_score(0.25) == 0.25
-    finally:
-        parallel.close()
+    yield parallel
+    parallel.close()
     assert not dist.is_initialized()
+
+
+def test_one_rank_round_trip(one_rank):
+    """The gradients, the losses and which parameters have no gradient come back as they were."""
+    setup = init_pipeline(tagger_config())
+    nlp = setup.nlp
+    one_rank.prepare(nlp)
+    params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
+    batch = list(setup.train_corpus(nlp))[:6]
+    one_rank.reduce_gradients({}, batch)  # no gradients anywhere yet: none appear
+    assert not any(node.has_grad(name) for node, name in params.thinc)
+    losses = {}
+    nlp.update(batch, drop=0.0, losses=losses)
+    before = [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
+    step_losses = dict(losses)
+    one_rank.reduce_gradients(step_losses, batch)
+    after = [numpy.array(node.get_grad(name)) if node.has_grad(name) else None for node, name in params.thinc]
+    for a, b in zip(before, after):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert numpy.array_equal(a, b)
+    assert step_losses.keys() == {"tok2vec", "tagger"}
+    assert step_losses["tagger"] == pytest.approx(losses["tagger"], rel=1e-6)
+    assert one_rank.share_score(0.25) == 0.25
+
+
+def test_transformer_torch_gradients_go_through_the_buffer(one_rank, tiny_bert_dir):
+    """The torch parameters inside the transformer's PyTorch shim are collected, their
+    gradients come back unchanged, and the component's has_gradients flag is kept."""
+    nlp = trf_pipeline(tiny_bert_dir, {"tagger": trf_listener()})
+    examples = tagged_examples(nlp)
+    nlp.initialize(lambda: examples)
+    one_rank.prepare(nlp)
+    transformer = nlp.get_pipe("transformer")
+    params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
+    assert params.torch and params.flagged == [transformer]
+    assert sum(p.numel() for p in params.torch) == sum(p.numel() for p in hf_model(transformer.model).parameters())
+    optimizer = Adam(0.001)
+    nlp.update(examples, drop=0.0, sgd=optimizer)  # the tagger's output layer starts at zero: no gradient yet
+    nlp.update(examples, drop=0.0)
+    assert transformer.has_gradients
+    before = [None if p.grad is None else p.grad.clone() for p in params.torch]
+    assert any(g is None for g in before) and any(g is not None and g.any() for g in before)  # e.g. the pooler
+    one_rank.reduce_gradients({}, examples)
+    assert transformer.has_gradients
+    for grad, param in zip(before, params.torch):
+        assert param.grad is None if grad is None else torch.equal(grad, param.grad)
+    nlp.finish_update(optimizer)
+    assert not transformer.has_gradients
+    one_rank.reduce_gradients({}, examples)  # no rank backpropagated: no step
+    assert not transformer.has_gradients
 
 
 @pytest.mark.parametrize("pipeline,train,dev", [(["tagger"], EWT_TRAIN, EWT_DEV), (["senter"], EWT_TRAIN, EWT_DEV),

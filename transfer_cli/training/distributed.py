@@ -202,7 +202,8 @@ class DataParallel:
             raise RuntimeError("DataParallel.prepare(nlp) must run before the first step")
         words = sum(len(eg.predicted) for eg in batch)
         extra = ([step_losses.get(name, 0.0) for name in parameters.loss_names]
-                 + [float(getattr(c, "has_gradients")) for c in parameters.flagged] + [float(words), float(len(batch))])
+                 + [float(getattr(c, "has_gradients")) for c in parameters.flagged]
+                 + [float(scaler.found_inf) for scaler in parameters.scalers] + [float(words), float(len(batch))])
         buffer = parameters.pack_gradients(extra, self._device)
         self._collective("the gradient all-reduce", lambda: _all_reduce(buffer, "sum"))
         extra = parameters.unpack_gradients(buffer)
@@ -211,11 +212,16 @@ class DataParallel:
             raise DistributedError(f"rank {self.rank}: the ranks read different training batches ({len(batch)} "
                                    f"examples, {words} words here): every rank must read the same corpus in the "
                                    f"same order (a reader or augmenter drawing random numbers of its own breaks this)")
-        n_losses = len(parameters.loss_names)
-        for name, value in zip(parameters.loss_names, extra[:n_losses]):
+        losses, extra = extra[:len(parameters.loss_names)], extra[len(parameters.loss_names):]
+        flags, extra = extra[:len(parameters.flagged)], extra[len(parameters.flagged):]
+        for name, value in zip(parameters.loss_names, losses):
             step_losses[name] = value
-        for component, value in zip(parameters.flagged, extra[n_losses:n_losses + len(parameters.flagged)]):
+        for component, value in zip(parameters.flagged, flags):
             component.has_gradients = value > 0  # another rank backpropagated: step with the sum
+        for scaler, value in zip(parameters.scalers, extra):
+            # float16 gradient scaling: one rank's overflow makes every rank skip the step
+            # (thinc's PyTorchGradScaler keeps the flag in _found_inf; it has no setter)
+            scaler._found_inf = value > 0
 
     def share_score(self, score: Optional[float]) -> float:
         """Rank 0's evaluation score, on every rank (the others wait here while it evaluates)."""
@@ -254,6 +260,7 @@ class TrainedParameters:
         self.flagged = [c for _, c in components if hasattr(c, "has_gradients")]
         self.thinc: List[Tuple[Any, str]] = []
         self.torch: List[Any] = []
+        self.scalers: List[Any] = []  # the enabled gradient scalers of the shims (float16 on GPU)
         nodes, shims, tensors = set(), set(), set()
         for _, component in components:
             for node in component.model.walk():
@@ -266,6 +273,9 @@ class TrainedParameters:
                     if id(shim) in shims or not isinstance(module, torch.nn.Module):
                         continue
                     shims.add(id(shim))
+                    scaler = getattr(shim, "_grad_scaler", None)
+                    if scaler is not None and getattr(scaler, "_enabled", False):
+                        self.scalers.append(scaler)
                     for param in module.parameters():
                         if param.requires_grad and id(param) not in tensors:
                             tensors.add(id(param))
