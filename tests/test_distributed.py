@@ -22,10 +22,11 @@ import torch
 from thinc.api import Adam
 from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, ROOT, TEXTCAT_DEV, TEXTCAT_TRAIN, cli, starter_config
 
+import transfer_cli
 from transfer_cli.errors import DistributedError
 from transfer_cli.ml.transformer.model import hf_model
 from transfer_cli.training.distributed import (DataParallel, LaunchEnvironment, TrainedParameters, backend_for,
-                                               shard_indices, timeout_seconds)
+                                               resumes, shard_indices, timeout_seconds)
 from transfer_cli.training.initialize import init_pipeline
 from transfer_cli.training.train import train_from_config
 from transformer_fixtures import tiny_bert_dir  # noqa: F401
@@ -386,3 +387,58 @@ def test_a_failing_rank_stops_the_other(tmp_path):
     assert code0 == 1, err0[-2000:]
     lines = [line for line in err0.splitlines() if line.strip()]
     assert len(lines) == 1 and "rank 0 of 2: lost the other processes" in lines[0], err0
+
+
+def test_elastic_restart_resumes_from_rank_0s_checkpoint(tmp_path):
+    """torchrun --max-restarts 1: rank 1 fails once after the step-4 checkpoint; the restarted
+    ranks continue from rank 0's checkpoint in --output and end where one uninterrupted
+    process ends."""
+    code_file = tmp_path / "fail_once.py"
+    code_file.write_text(
+        "import os\n"
+        "from transfer_cli.config.registry import registry\n\n"
+        "@registry.callbacks('fail_once_on_rank_1')\n"
+        "def make():\n"
+        "    def before_update(nlp, info):\n"
+        "        first_try = os.environ.get('TORCHELASTIC_RESTART_COUNT') == '0'\n"
+        "        if first_try and os.environ.get('RANK') == '1' and info['step'] == 6:\n"
+        "            raise ValueError('rank 1 broke on purpose')\n"
+        "    return before_update\n")
+    config = tagger_config(max_steps=8, **{"training.checkpoint_frequency": 4})
+    config["training"]["optimizer"] = {"@optimizers": "SGD.v1", "learn_rate": 0.005, "L2": 0.0, "grad_clip": 0.0,
+                                       "use_averages": False}
+    config["training"]["before_update"] = {"@callbacks": "fail_once_on_rank_1"}
+    config_path = write_config(config, tmp_path / "c.cfg")
+    argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+            "--max-restarts", "1", "-m", "transfer_cli", "train", str(config_path), "--code", str(code_file),
+            "--output", str(tmp_path / "out")]
+    [(code, out, err, _)] = run_all([(argv, rank_env())], tmp_path)
+    assert code == 0, err[-3000:]
+    assert "rank 1 broke on purpose" in err
+    assert "Resuming from step 4" in out or "Resuming from step 6" in out, out
+    log = [json.loads(line) for line in (tmp_path / "out" / "training_log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [4, 8]
+
+    cli_ok, _ = cli("train", config_path, "--code", code_file, "--output", tmp_path / "single", "--quiet")
+    assert cli_ok == 0
+    single = weights_of(transfer_cli.load(tmp_path / "single" / "model-last"))
+    restarted = weights_of(transfer_cli.load(tmp_path / "out" / "model-last"))
+    assert single.keys() == restarted.keys()
+    for key, value in single.items():
+        numpy.testing.assert_allclose(restarted[key], value, rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_resume_decision_under_elastic_restarts():
+    fresh = LaunchEnvironment(rank=0, world_size=2, local_rank=0, master="h:1")
+    assert resumes(None, False, True) is False and resumes(None, True, True) is True  # one process: --resume
+    assert resumes(fresh, False, True) is False  # no --max-restarts: as one process
+    elastic = LaunchEnvironment(rank=0, world_size=2, local_rank=0, master="h:1", restart=0, max_restarts=2)
+    assert resumes(elastic, False, False) is False and resumes(elastic, True, True) is True
+    with pytest.raises(DistributedError, match="earlier run's checkpoint"):
+        resumes(elastic, False, True)  # a restart would continue someone else's run
+    restarted = LaunchEnvironment(rank=1, world_size=2, local_rank=1, master="h:1", restart=1, max_restarts=2)
+    assert resumes(restarted, False, True) is True  # the failed attempt's checkpoint
+    assert resumes(restarted, False, False) is False  # it failed before its first checkpoint: afresh
+    launch = LaunchEnvironment.detect({"WORLD_SIZE": "2", "RANK": "1", "MASTER_ADDR": "a", "MASTER_PORT": "1",
+                                       "TORCHELASTIC_RESTART_COUNT": "1", "TORCHELASTIC_MAX_RESTARTS": "3"})
+    assert (launch.restart, launch.max_restarts) == (1, 3)

@@ -43,6 +43,7 @@ class LaunchEnvironment:
     master: str
     restart: int = 0       # torchrun's TORCHELASTIC_RESTART_COUNT: 0, then 1, 2... after failures
     max_restarts: int = 0  # torchrun --max-restarts
+    agent_store: bool = False  # TORCHELASTIC_USE_AGENT_STORE: the ranks meet in the torchrun agent's store
 
     @classmethod
     def detect(cls, environ: Mapping[str, str] = os.environ) -> Optional["LaunchEnvironment"]:
@@ -66,7 +67,7 @@ class LaunchEnvironment:
         restart, max_restarts = (_env_int(environ, key, minimum=0) if environ.get(key, "").strip() else 0
                                  for key in ("TORCHELASTIC_RESTART_COUNT", "TORCHELASTIC_MAX_RESTARTS"))
         return cls(rank, world_size, local_rank, f"{environ['MASTER_ADDR']}:{environ['MASTER_PORT']}",
-                   restart, max_restarts)
+                   restart, max_restarts, environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True")
 
     def device(self, gpu_id: int) -> int:
         """The GPU this rank trains on: --gpu-id N puts local rank r on GPU N + r (-1: CPU)."""
@@ -128,6 +129,8 @@ class DataParallel:
         self.rank = launch.rank
         self.world_size = launch.world_size
         self.master = launch.master
+        self.restart = launch.restart
+        self.agent_store = launch.agent_store
         self.gpu_id = gpu_id
         self.backend = backend_for(gpu_id)
         self.timeout_s = timeout_seconds() if timeout_s is None else timeout_s
@@ -148,9 +151,17 @@ class DataParallel:
             self._device = torch.device("cuda", self.gpu_id)
         else:
             self._device = torch.device("cpu")
+        timeout = timedelta(seconds=self.timeout_s)
         try:
-            dist.init_process_group(self.backend, rank=self.rank, world_size=self.world_size,
-                                    timeout=timedelta(seconds=self.timeout_s))
+            store = None
+            if self.agent_store:
+                # torchrun's agent keeps one store for all its attempts: an elastic restart must not
+                # read the addresses the failed attempt's ranks left there
+                host, port = self.master.rsplit(":", 1)
+                store = dist.PrefixStore(f"transfer_cli/attempt_{self.restart}",
+                                         dist.TCPStore(host, int(port), self.world_size, False, timeout=timeout))
+            dist.init_process_group(self.backend, store=store, rank=self.rank, world_size=self.world_size,
+                                    timeout=timeout)
         except (RuntimeError, ValueError) as e:
             raise DistributedError(f"rank {self.rank}: cannot join the other {self.world_size - 1} process(es) "
                                    f"through {self.master} ({_first_line(e)})") from e
