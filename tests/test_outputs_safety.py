@@ -437,10 +437,17 @@ def test_ctrl_c_during_the_swap_waits_until_it_is_complete(tmp_path, monkeypatch
         real(source, dest)
 
     monkeypatch.setattr(fileio, "_rename", rename)
+    # Python's Ctrl-C handler, as at a terminal: a process started in the background by a
+    # non-interactive shell (`cmd &`, as CI may run) inherits SIGINT ignored, and then a
+    # deferred Ctrl-C is rightly ignored too
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     nlp = transfer_cli.blank("en")
     nlp.meta["name"] = "second"
-    with pytest.raises(KeyboardInterrupt):
-        nlp.to_disk(target)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            nlp.to_disk(target)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     monkeypatch.undo()
     assert os.listdir(target.parent) == ["model-best"]  # no half-deleted .old left
     assert transfer_cli.load(target).meta["name"] == "second"
