@@ -23,7 +23,9 @@ chained for --verbose; a worker that dies (killed, out of memory) is noticed wit
 POLL_S. On an error, Ctrl-C or a consumer that stops early, every worker is stopped and
 joined: none is left behind; and a worker whose parent was killed outright exits by
 itself once it has no batch to work on. Messages are pickled before they are queued, so
-a value that cannot be pickled fails where it is made, not silently in a queue thread."""
+a value that cannot be pickled fails where it is made, not silently in a queue thread.
+The pickles travel only between this process and the workers it spawned (multiprocessing
+queues pickle whatever they carry anyway); nothing read from a file is unpickled."""
 import itertools
 import multiprocessing
 import os

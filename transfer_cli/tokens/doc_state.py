@@ -67,6 +67,8 @@ def doc_from_state(vocab: Vocab, state: DocState, cols: Optional[numpy.ndarray] 
     doc.cols = state.cols if state.cols is not None else cols
     doc.tensor = state.tensor if state.tensor is not None else tensor
     doc.cats = dict(state.cats)
+    # pickled by this process's own nlp.pipe worker (or parent) for the queue between them,
+    # as multiprocessing pickles anything it queues; never bytes read from a file
     doc.user_data = pickle.loads(state.user_data)
     doc.spans = {key: [Span(doc, start, end, label=label, kb_id=kb_id) for start, end, label, kb_id in group]
                  for key, group in state.spans.items()}
