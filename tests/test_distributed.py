@@ -23,6 +23,7 @@ from thinc.api import Adam
 from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, ROOT, TEXTCAT_DEV, TEXTCAT_TRAIN, cli, starter_config
 
 import transfer_cli
+from transfer_cli import registry
 from transfer_cli.errors import DistributedError
 from transfer_cli.ml.transformer.model import hf_model
 from transfer_cli.training.distributed import (DataParallel, LaunchEnvironment, TrainedParameters, backend_for,
@@ -225,6 +226,35 @@ def test_one_rank_round_trip(one_rank):
     assert one_rank.share_score(0.25) == 0.25
 
 
+def test_embedding_tables_send_only_the_rows_a_step_touched(one_rank):
+    """Hash-embedding tables travel as the rows some rank has a gradient for; the rest of
+    the table's gradient stays zero and every other parameter travels whole."""
+    setup = init_pipeline(tagger_config())
+    nlp = setup.nlp
+    one_rank.prepare(nlp)
+    params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
+    tables = [i for i, sparse in enumerate(params.row_sparse) if sparse]
+    assert tables and all(params.thinc[i][1] == "E" for i in tables)
+    examples = list(setup.train_corpus(nlp))[:2]
+    nlp.update(examples, drop=0.0, sgd=Adam(0.001))  # the tagger's output layer starts at zero: no gradient yet
+    nlp.update(examples, drop=0.0, losses={})
+    gradients = params.gradients(torch.device("cpu"))
+    rows = params.rows_to_send(params.row_masks(gradients, torch.device("cpu")))
+    buffer, sizes = params.pack_gradients(gradients, rows, [], torch.device("cpu"))
+    assert sum(sizes) < params.n_values / 2  # two short documents touch few rows
+    for i in tables:
+        grad = gradients[i].numpy()
+        touched = numpy.flatnonzero(numpy.abs(grad).sum(axis=1) > 0)
+        assert numpy.array_equal(rows[i].numpy(), touched)
+        assert 0 < len(touched) < grad.shape[0]
+    before = [numpy.array(node.get_grad(name)) for node, name in params.thinc]
+    for node, name in params.thinc:  # receive into zeroed gradients: the untouched rows stay zero
+        node.set_grad(name, node.ops.alloc(node.get_param(name).shape, dtype="f"))
+    params.unpack_gradients(buffer, rows, sizes)
+    for (node, name), expected in zip(params.thinc, before):
+        assert numpy.array_equal(node.get_grad(name), expected), name
+
+
 def test_transformer_torch_gradients_go_through_the_buffer(one_rank, tiny_bert_dir):
     """The torch parameters inside the transformer's PyTorch shim are collected, their
     gradients come back unchanged, and the component's has_gradients flag is kept."""
@@ -293,6 +323,22 @@ def test_bad_setup_is_one_clear_line(monkeypatch, tmp_path):
 
 
 # -- several processes ---------------------------------------------------------------------------
+PAIRS_BATCHER = "test-distributed.pairs_of_batches.v1"
+
+
+def _pairs_of_batches(inner):
+    """The batches of `inner`, two at a time joined into one."""
+    def batch_pairs(items):
+        batches = iter(inner(items))
+        for first in batches:
+            yield first + next(batches, [])
+    return batch_pairs
+
+
+if not registry.has("batchers", PAIRS_BATCHER):
+    registry.batchers.register(PAIRS_BATCHER, func=_pairs_of_batches)
+
+
 def test_two_ranks_match_each_other_and_one_process(tmp_path):
     sgd = {"@optimizers": "SGD.v1", "learn_rate": 0.005, "L2": 0.0, "grad_clip": 0.0, "use_averages": False}
     config = tagger_config(max_steps=8)
@@ -312,8 +358,13 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
     for key in ranks[0]:
         assert numpy.array_equal(ranks[0][key], ranks[1][key]), key  # bit for bit
 
+    # one process on the same global batches: each step joins two batches of the batcher, as the
+    # two ranks do (each trains on about half of the pair)
+    single_config = config.copy()
+    single_config["training"]["batcher"] = {"@batchers": PAIRS_BATCHER, "inner": config["training"]["batcher"]}
     kept = {}
-    train_from_config(config, tmp_path / "single", quiet=True, on_setup=lambda setup: kept.update(nlp=setup.nlp))
+    train_from_config(single_config, tmp_path / "single", quiet=True,
+                      on_setup=lambda setup: kept.update(nlp=setup.nlp))
     single = weights_of(kept["nlp"])
     assert single.keys() == ranks[0].keys()
     for key, value in single.items():
@@ -372,7 +423,9 @@ def test_a_failing_rank_stops_the_other(tmp_path):
         "    def before_update(nlp, info):\n"
         "        if os.environ['RANK'] == '1' and info['step'] == 3:\n"
         "            raise ValueError('rank 1 broke on purpose')\n"
-        "    return before_update\n")
+        "    return before_update\n\n"
+        + inspect.getsource(_pairs_of_batches)
+        + f"\nregistry.batchers.register({PAIRS_BATCHER!r}, func=_pairs_of_batches)\n")
     config = tagger_config(max_steps=20)
     config["training"]["before_update"] = {"@callbacks": "fail_on_rank_1"}
     config_path = write_config(config, tmp_path / "c.cfg")
@@ -403,7 +456,9 @@ def test_elastic_restart_resumes_from_rank_0s_checkpoint(tmp_path):
         "        first_try = os.environ.get('TORCHELASTIC_RESTART_COUNT') == '0'\n"
         "        if first_try and os.environ.get('RANK') == '1' and info['step'] == 6:\n"
         "            raise ValueError('rank 1 broke on purpose')\n"
-        "    return before_update\n")
+        "    return before_update\n\n"
+        + inspect.getsource(_pairs_of_batches)
+        + f"\nregistry.batchers.register({PAIRS_BATCHER!r}, func=_pairs_of_batches)\n")
     config = tagger_config(max_steps=8, **{"training.checkpoint_frequency": 4})
     config["training"]["optimizer"] = {"@optimizers": "SGD.v1", "learn_rate": 0.005, "L2": 0.0, "grad_clip": 0.0,
                                        "use_averages": False}
@@ -419,7 +474,10 @@ def test_elastic_restart_resumes_from_rank_0s_checkpoint(tmp_path):
     log = [json.loads(line) for line in (tmp_path / "out" / "training_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [4, 8]
 
-    cli_ok, _ = cli("train", config_path, "--code", code_file, "--output", tmp_path / "single", "--quiet")
+    # one process on the same global batches (two of the batcher's batches per step)
+    config["training"]["batcher"] = {"@batchers": PAIRS_BATCHER, "inner": config["training"]["batcher"]}
+    single_path = write_config(config, tmp_path / "single.cfg")
+    cli_ok, _ = cli("train", single_path, "--code", code_file, "--output", tmp_path / "single", "--quiet")
     assert cli_ok == 0
     single = weights_of(transfer_cli.load(tmp_path / "single" / "model-last"))
     restarted = weights_of(transfer_cli.load(tmp_path / "out" / "model-last"))

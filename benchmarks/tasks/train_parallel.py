@@ -21,8 +21,10 @@ DESCRIPTION = (
     "transfer-cli only (spaCy has no data-parallel training). The config `init-config -p tagger -o efficiency` "
     f"(hash embeddings + maxout CNN tok2vec, tagger) trains for {STEPS} steps (BENCH_PARALLEL_STEPS), evaluated "
     f"every {EVAL_FREQUENCY}, on EWT train converted by `transfer-cli convert -n 10`, once as one process "
-    "(`train`) and once as two gloo ranks (`train --n-workers 2`, each rank training its half of every global "
-    "batch, gradients summed by one all-reduce per step). Every process runs one thread (OMP_NUM_THREADS, "
+    "(`train`) and once as two gloo ranks (`train --n-workers 2`: a step's global batch is the batcher's next 2 batches, "
+    "each rank training about half of it by words, gradients summed by one all-reduce per step). The 2-process run "
+    f"takes {STEPS // 2} steps, evaluated every {EVAL_FREQUENCY // 2}: the same batches as the single process's "
+    f"{STEPS} steps (the batch-size schedule advances per batch), so both read the same words in the same batches. Every process runs one thread (OMP_NUM_THREADS, "
     "OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, TRANSFER_CLI_BLAS_THREADS = 1). Words/s are rank 0's "
     "training_log.jsonl figures (global batch words; evaluation and saving excluded), over the intervals after "
     f"the first evaluation (the first holds the start-up); {ROUNDS} round(s) alternating 1 and 2 processes "
@@ -63,7 +65,8 @@ def run(ctx: Context) -> List[Row]:
             result = ctx.measure(OURS, "train_parallel.py", [
                 "--workers", workers, "--train", train, "--dev", dev,
                 "--output", ctx.work_dir / "parallel" / f"workers{workers}-{round_}",
-                "--max-steps", STEPS, "--eval-frequency", EVAL_FREQUENCY])
+                # K processes train K of the batcher's batches per step: the same batches in 1/K the steps
+                "--max-steps", STEPS // workers, "--eval-frequency", EVAL_FREQUENCY // workers])
             previous = best.get(workers)
             if previous is None or isinstance(previous, NotAvailable) or (
                     not isinstance(result, NotAvailable)
@@ -86,7 +89,8 @@ def run(ctx: Context) -> List[Row]:
         label = "1 process" if workers == 1 else f"{workers} processes"
         rows.append(Row(f"dev tag accuracy, {label}, %", None if isinstance(result, NotAvailable)
                         else 100 * result["best_tag_acc"], None, fmt="{:.2f}",
-                        notes="best evaluation; the runs differ only by dropout masks and float rounding"))
+                        notes=("best evaluation; the same batches as 1 process, 2 per step"
+                               if workers == 2 else "best evaluation")))
         rows.append(Row(f"wall time incl. start-up and evaluation, {label}, s", field(result, "total_seconds"),
                         None, fmt="{:,.1f}", higher_is_better=False))
     return rows

@@ -36,8 +36,9 @@ def train_cli(
     gpu_id: int = typer.Option(-1, "--gpu-id", "-g", help="GPU id, -1 for CPU."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table."),
     n_workers: int = typer.Option(1, "--n-workers", min=1, help="Train in this many processes on this machine "
-                                                                 "(data parallel, through torchrun's launcher); "
-                                                                 "1: one process."),
+                                                                 "(data parallel, through torchrun's launcher; "
+                                                                 "each step trains K of the batcher's batches, one "
+                                                                 "per process); 1: one process."),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks."),
 ) -> None:
     """Train a pipeline from a config. Overrides: --section.key value (e.g. --paths.train corpus/train.spacy

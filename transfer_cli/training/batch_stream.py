@@ -6,7 +6,12 @@ on is recorded when the epoch opens (the shuffling generator's state, the global
 generators' states, which augmenters draw from while the corpus is read, and the
 batcher's place in its size schedule), so a resumed run rebuilds the same epoch and
 skips the batches already trained on. A batcher that cannot say where its schedule is
-(one registered by a user) gets every epoch since the first rebuilt instead."""
+(one registered by a user) gets every epoch since the first rebuilt instead.
+
+With `group` K (data-parallel training over K processes), a step's batch is the next K
+batches of the batcher together: the batcher sizes each process's share, as batch sizes
+do in torch's DistributedDataParallel, so each process has a full batch's work per step."""
+import itertools
 import random
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 
@@ -16,11 +21,14 @@ from . import random_states
 
 class BatchStream:
     def __init__(self, train_corpus: Callable[[Any], Iterable], nlp: Any, batcher: Callable, max_epochs: int,
-                 seed: Optional[int]) -> None:
+                 seed: Optional[int], group: int = 1) -> None:
+        if group < 1:
+            raise ValueError(f"BatchStream: group must be at least 1, not {group}")
         self.corpus = train_corpus
         self.nlp = nlp
         self.batcher = batcher
         self.max_epochs = max_epochs   # 0 or less: no limit
+        self.group = group             # batcher batches per step
         self.epoch = 0                 # the epoch being read
         self.taken = 0                 # batches taken from it
         self._shuffle = random.Random(seed)  # seed null: another order each run
@@ -29,15 +37,19 @@ class BatchStream:
         self._keeps_position = hasattr(batcher, "position") and hasattr(batcher, "set_position")
 
     def __iter__(self) -> Iterator[Tuple[int, List]]:
-        """(epoch, batch) pairs until max_epochs."""
+        """(epoch, batch) pairs until max_epochs; a batch joins `group` batches of the
+        batcher (fewer at the end of an epoch)."""
         while True:
             if self._batches is None:
                 if 0 < self.max_epochs <= self.epoch:
                     return
                 self._batches = self._open_epoch()
-            for batch in self._batches:
-                self.taken += 1
-                yield self.epoch, batch
+            while True:
+                parts = list(itertools.islice(self._batches, self.group))
+                if not parts:
+                    break
+                self.taken += len(parts)
+                yield self.epoch, parts[0] if len(parts) == 1 else [eg for part in parts for eg in part]
             self._batches = None
             self.epoch += 1
             self.taken = 0

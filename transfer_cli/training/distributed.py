@@ -4,13 +4,16 @@ train one pipeline together.
 
 Every rank builds the same pipeline (rank 0's weights are copied to the others once, at the
 start) and reads the same stream of global batches; each rank trains on its own shard of
-every batch. The engine's losses are sums over examples and tokens (tagger, senter, NER,
+every global batch. The engine's losses are sums over examples and tokens (tagger, senter, NER,
 textcat and tok2vec gradients are never divided by the batch size; tests/test_distributed.py
 checks it), so the gradient of a global batch is the SUM of its shards' gradients. One
 all-reduce per step, over one flat buffer holding every trained thinc parameter's gradient
 and every torch parameter's gradient inside the components' PyTorch shims (plus the step's
 losses and a fingerprint of the batch), gives each rank exactly what a single process
-would have computed for the whole batch; identical optimizer steps keep the ranks
+would have computed for the whole batch. Embedding tables (hash embeddings, a
+transformer's word embeddings) send only the rows some rank has a gradient for: a step
+touches few of their rows, and they are most of the parameters, so a small all-reduce of
+which rows each rank touched comes first; identical optimizer steps keep the ranks
 identical. Rank 0 evaluates, logs and saves; the others learn its score, so all ranks stop
 at the same step.
 
@@ -28,6 +31,8 @@ from ..errors import DistributedError
 
 TIMEOUT_VARIABLE = "TRANSFER_CLI_DIST_TIMEOUT"
 DEFAULT_TIMEOUT_S = 1800.0  # rank 0 evaluates and saves while the others wait: generous
+# embedding tables with at least this many rows send only the rows a step touched
+SPARSE_MIN_ROWS = 1024
 LAUNCH_HINT = ("start the processes with torchrun (torchrun --nproc_per_node 2 -m transfer_cli train ...) or "
                "with `transfer-cli train --n-workers 2 ...`")
 
@@ -215,9 +220,14 @@ class DataParallel:
         extra = ([step_losses.get(name, 0.0) for name in parameters.loss_names]
                  + [float(getattr(c, "has_gradients")) for c in parameters.flagged]
                  + [float(scaler.found_inf) for scaler in parameters.scalers] + [float(words), float(len(batch))])
-        buffer = parameters.pack_gradients(extra, self._device)
+        gradients = parameters.gradients(self._device)
+        masks = parameters.row_masks(gradients, self._device)
+        if masks is not None:  # which rows of the embedding tables some rank has a gradient for
+            self._collective("the gradient all-reduce", lambda: _all_reduce(masks, "sum"))
+        rows = parameters.rows_to_send(masks)
+        buffer, sizes = parameters.pack_gradients(gradients, rows, extra, self._device)
         self._collective("the gradient all-reduce", lambda: _all_reduce(buffer, "sum"))
-        extra = parameters.unpack_gradients(buffer)
+        extra = parameters.unpack_gradients(buffer, rows, sizes)
         fingerprint = extra[-2:]
         if fingerprint != [self.world_size * words, self.world_size * len(batch)]:
             raise DistributedError(f"rank {self.rank}: the ranks read different training batches ({len(batch)} "
@@ -272,7 +282,7 @@ class TrainedParameters:
         self.thinc: List[Tuple[Any, str]] = []
         self.torch: List[Any] = []
         self.scalers: List[Any] = []  # the enabled gradient scalers of the shims (float16 on GPU)
-        nodes, shims, tensors = set(), set(), set()
+        nodes, shims, tensors, embedding_weights = set(), set(), set(), set()
         for _, component in components:
             for node in component.model.walk():
                 if node.id in nodes:
@@ -287,12 +297,20 @@ class TrainedParameters:
                     scaler = getattr(shim, "_grad_scaler", None)
                     if scaler is not None and getattr(scaler, "_enabled", False):
                         self.scalers.append(scaler)
+                    for sub in module.modules():
+                        if isinstance(sub, torch.nn.Embedding):
+                            embedding_weights.add(id(sub.weight))
                     for param in module.parameters():
                         if param.requires_grad and id(param) not in tensors:
                             tensors.add(id(param))
                             self.torch.append(param)
-        self.sizes = ([int(node.get_param(name).size) for node, name in self.thinc]
-                      + [param.numel() for param in self.torch])
+        self.shapes = ([tuple(node.get_param(name).shape) for node, name in self.thinc]
+                       + [tuple(param.shape) for param in self.torch])
+        self.sizes = [int(numpy.prod(shape)) for shape in self.shapes]
+        # embedding tables: thinc's "E" tables (hash embeddings) and torch's nn.Embedding weights
+        tables = [name == "E" for _, name in self.thinc] + [id(param) in embedding_weights for param in self.torch]
+        self.row_sparse = [table and len(shape) == 2 and shape[0] >= SPARSE_MIN_ROWS
+                           for table, shape in zip(tables, self.shapes)]
 
     @property
     def n_tensors(self) -> int:
@@ -317,42 +335,89 @@ class TrainedParameters:
         for param, chunk in zip(self.torch, chunks[len(self.thinc):]):
             param.data.copy_(chunk.view_as(param))
 
-    # gradients: one buffer per step, [gradients..., has-gradient flags..., extra...]
-    def pack_gradients(self, extra: List[float], device: Any) -> Any:
+    # gradients: one buffer per step, [gradients..., has-gradient flags..., extra...], where an
+    # embedding table's gradient is only the rows rows_to_send names
+    def gradients(self, device: Any) -> List[Any]:
+        """This rank's gradient of each parameter as a float32 tensor on `device` (None: no gradient)."""
         import torch
 
-        parts, flags = [], []
-        for (node, name), size in zip(self.thinc, self.sizes):
-            has = node.has_grad(name)
-            parts.append(_flat(_as_tensor(node.get_grad(name)), device) if has else torch.zeros(size, device=device))
-            flags.append(1.0 if has else 0.0)
+        grads: List[Any] = []
+        for node, name in self.thinc:
+            grads.append(_as_tensor(node.get_grad(name)).to(device=device, dtype=torch.float32)
+                         if node.has_grad(name) else None)
         for param in self.torch:
-            has = param.grad is not None
-            parts.append(_flat(param.grad, device) if has else torch.zeros(param.numel(), device=device))
-            flags.append(1.0 if has else 0.0)
-        parts.append(torch.tensor(flags + extra, dtype=torch.float32, device=device))
-        return torch.cat(parts)
+            grads.append(None if param.grad is None else param.grad.to(device=device, dtype=torch.float32))
+        return grads
 
-    def unpack_gradients(self, buffer: Any) -> List[float]:
+    def row_masks(self, gradients: List[Any], device: Any) -> Any:
+        """For every row of every embedding table, 1.0 where this rank's gradient row is not all
+        zeros (None when the pipeline has no embedding table)."""
+        import torch
+
+        masks = []
+        for grad, shape, sparse in zip(gradients, self.shapes, self.row_sparse):
+            if sparse:
+                masks.append(torch.zeros(shape[0], device=device) if grad is None
+                             else _nonzero_rows(grad.reshape(shape[0], -1)))
+        return torch.cat(masks) if masks else None
+
+    def rows_to_send(self, summed_masks: Any) -> List[Any]:
+        """Per parameter: the rows of an embedding table that some rank has a gradient for, given
+        the masks summed over the ranks (the same on every rank), or None: send it whole."""
+        rows: List[Any] = []
+        offset = 0
+        for shape, sparse in zip(self.shapes, self.row_sparse):
+            if sparse:
+                rows.append(summed_masks[offset:offset + shape[0]].nonzero().reshape(-1))
+                offset += shape[0]
+            else:
+                rows.append(None)
+        return rows
+
+    def pack_gradients(self, gradients: List[Any], rows: List[Any], extra: List[float], device: Any
+                       ) -> Tuple[Any, List[int]]:
+        """The buffer to all-reduce and the number of values each parameter has in it."""
+        import torch
+
+        parts, flags, sizes = [], [], []
+        for grad, row, shape, size in zip(gradients, rows, self.shapes, self.sizes):
+            if row is not None:
+                size = int(row.numel()) * (size // shape[0])
+            if grad is None:
+                parts.append(torch.zeros(size, device=device))
+            elif row is None:
+                parts.append(grad.reshape(-1))
+            else:
+                parts.append(grad.reshape(shape[0], -1).index_select(0, row).reshape(-1))
+            flags.append(0.0 if grad is None else 1.0)
+            sizes.append(size)
+        parts.append(torch.tensor(flags + extra, dtype=torch.float32, device=device))
+        return torch.cat(parts), sizes
+
+    def unpack_gradients(self, buffer: Any, rows: List[Any], sizes: List[int]) -> List[float]:
         """Write the summed gradients back (a parameter no rank had a gradient for stays without
         one, as in a single process); returns the summed extra values."""
-        n = self.n_tensors
-        tail = buffer[self.n_values:].tolist()
-        flags = tail[:n]
-        chunks = list(_split(buffer[:self.n_values], self.sizes))
-        for (node, name), chunk, flag in zip(self.thinc, chunks, flags):
+        n_values = sum(sizes)
+        tail = buffer[n_values:].tolist()
+        flags = tail[:self.n_tensors]
+        chunks = list(_split(buffer[:n_values], sizes))
+        n_thinc = len(self.thinc)
+        for (node, name), chunk, flag, row in zip(self.thinc, chunks, flags, rows):
             if flag > 0:
                 grad = node.get_grad(name) if node.has_grad(name) else None
                 if grad is None:
                     grad = node.ops.alloc(node.get_param(name).shape, dtype=node.get_param(name).dtype)
-                node.set_grad(name, _write_into(grad, chunk, node.ops))
-        for param, chunk, flag in zip(self.torch, chunks[len(self.thinc):], flags[len(self.thinc):]):
+                node.set_grad(name, _write_into(grad, chunk, node.ops, row))
+        for param, chunk, flag, row in zip(self.torch, chunks[n_thinc:], flags[n_thinc:], rows[n_thinc:]):
             if flag > 0:
                 if param.grad is None:
-                    param.grad = chunk.view_as(param).to(param.dtype).clone()
-                else:
+                    param.grad = param.new_zeros(param.shape)
+                if row is None:
                     param.grad.copy_(chunk.view_as(param))
-        return tail[n:]
+                else:
+                    param.grad.view(param.shape[0], -1).index_copy_(
+                        0, row, chunk.view(-1, param.grad[0].numel()).to(param.dtype))
+        return tail[self.n_tensors:]
 
 
 @contextmanager
@@ -447,11 +512,26 @@ def _split(buffer: Any, sizes: Sequence[int]) -> Iterator[Any]:
         offset += size
 
 
-def _write_into(array: Any, chunk: Any, ops: Any) -> Any:
-    """`array` holding `chunk`'s values: written in place where possible (thinc keeps the
-    same array), else a new array of the same shape and type."""
+def _nonzero_rows(matrix: Any) -> Any:
+    """1.0 for each row of a 2-d float32 tensor with a value other than 0, else 0.0."""
+    import torch
+
+    if matrix.device.type == "cpu":  # numpy's reduction is several times faster than torch's here
+        return torch.from_numpy((matrix.numpy() != 0).any(axis=1).astype(numpy.float32))
+    return matrix.ne(0).any(dim=1).to(torch.float32)
+
+
+def _write_into(array: Any, chunk: Any, ops: Any, rows: Any = None) -> Any:
+    """`array` holding `chunk`'s values (with `rows`: in those rows of a 2-d array, the others
+    kept): written in place where possible (thinc keeps the same array), else a new array of
+    the same shape and type."""
     if isinstance(array, numpy.ndarray) and not array.flags.writeable:
-        return ops.asarray(chunk.detach().cpu().numpy().reshape(array.shape).astype(array.dtype))
+        if rows is None:
+            return ops.asarray(chunk.detach().cpu().numpy().reshape(array.shape).astype(array.dtype))
+        array = array.copy()
     target = _as_tensor(array)
-    target.copy_(chunk.view(target.shape))
+    if rows is None:
+        target.copy_(chunk.view(target.shape))
+    else:
+        target.index_copy_(0, rows, chunk.view(-1, target.shape[1]).to(target.dtype))
     return array

@@ -97,7 +97,8 @@ def train_loop(nlp, optimizer: Optimizer, train_corpus: Callable[[Any], Iterable
         raise DataError("The development corpus holds no examples: check [paths] dev / [corpora.dev]")
     if parallel is not None:
         parallel.prepare(nlp, exclude, start_step=resume.step if resume is not None else 0)
-    stream = BatchStream(train_corpus, nlp, batcher, settings.max_epochs, seed)
+    stream = BatchStream(train_corpus, nlp, batcher, settings.max_epochs, seed,
+                         group=1 if parallel is None else parallel.world_size)
     state = resume if resume is not None else TrainingState()
     if resume is not None:
         stream.restore(resume.position)
