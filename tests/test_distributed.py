@@ -500,3 +500,30 @@ def test_resume_decision_under_elastic_restarts():
     launch = LaunchEnvironment.detect({"WORLD_SIZE": "2", "RANK": "1", "MASTER_ADDR": "a", "MASTER_PORT": "1",
                                        "TORCHELASTIC_RESTART_COUNT": "1", "TORCHELASTIC_MAX_RESTARTS": "3"})
     assert (launch.restart, launch.max_restarts) == (1, 3)
+
+
+def test_batch_stream_groups_the_batchers_batches():
+    """With group K a step's batch joins the batcher's next K batches (fewer at an epoch's
+    end); the position counts the batcher's batches, so a stream restored from it goes on
+    with the same batches whatever the group."""
+    from transfer_cli.training.batch_stream import BatchStream
+
+    def corpus(nlp):
+        return list(range(10))
+
+    def batcher(items):
+        items = list(items)
+        return (items[i:i + 3] for i in range(0, len(items), 3))
+
+    single = [batch for _, batch in BatchStream(corpus, None, batcher, 2, seed=0)]
+    assert [len(b) for b in single] == [3, 3, 3, 1] * 2
+    paired = BatchStream(corpus, None, batcher, 2, seed=0, group=2)
+    steps = iter(paired)
+    first = [next(steps) for _ in range(3)]
+    assert [batch for _, batch in first] == [single[0] + single[1], single[2] + single[3], single[4] + single[5]]
+    assert [epoch for epoch, _ in first] == [0, 0, 1]  # a group never spans two epochs
+    restored = BatchStream(corpus, None, batcher, 2, seed=0)
+    restored.restore(paired.position())
+    assert [batch for _, batch in restored] == single[6:]
+    with pytest.raises(ValueError):
+        BatchStream(corpus, None, batcher, 2, seed=0, group=0)
