@@ -51,3 +51,8 @@ class DistributedError(UserError):
 
 class DataWarning(UserWarning):
     """Input that was read but partly unusable (e.g. entity offsets not on token boundaries)."""
+
+
+class VersionWarning(DataWarning):
+    """A pipeline saved by a transfer-cli of another major or minor version: it may load
+    wrongly or predict differently (the CLI prints it as one line, as DataWarnings)."""

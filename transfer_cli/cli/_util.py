@@ -67,8 +67,9 @@ def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         def show_warning(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, DataWarning):
-                msg.warn(str(message))
+            if issubclass(category, DataWarning):  # one line each, never wrapped (as print_error)
+                for text in str(message).splitlines() or [""]:
+                    typer.echo(typer.style(f"⚠ {text}", fg="yellow"))
             else:
                 original_showwarning(message, category, filename, lineno, file, line)
 

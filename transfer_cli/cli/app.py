@@ -22,7 +22,7 @@ def _root(
 def _register_commands() -> None:
     # each module adds its command(s) to `app` when imported
     from . import (apply, convert, debug_config, debug_data, evaluate, fill_config, init_config,  # noqa: F401
-                   init_vectors, pretrain, train)
+                   init_vectors, package, pretrain, train)
     from . import info, spellings  # noqa: F401  (spellings after the commands it spells differently)
 
 

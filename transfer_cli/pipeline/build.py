@@ -12,6 +12,7 @@ from ..errors import ConfigError, PipelineError
 from ..lang import create_tokenizer, get_lang_class
 from ..lang.tokenizer import Tokenizer
 from ..ml.listeners import find_listeners
+from .installed import pipeline_location
 from .pipeline import Pipeline
 from .serialize import read_pipeline_config
 
@@ -75,8 +76,10 @@ def load(path: Union[str, Path], *, disable: Union[str, Sequence[str]] = (),
 
     disable: components loaded but not run (nlp.enable_pipe(name) turns one back on);
     enable: the only components to run, every other one loaded disabled;
-    exclude: components not loaded at all."""
-    config = read_pipeline_config(Path(path))
+    exclude: components not loaded at all.
+    A name that is not a path, e.g. "en_my_pipeline", loads that installed pipeline package."""
+    path = pipeline_location(path)
+    config = read_pipeline_config(path)
     names = list(config["nlp"]["pipeline"])
     disable, exclude = _name_list(disable, "disable"), _name_list(exclude, "exclude")
     enable_list = None if enable is None else _name_list(enable, "enable")

@@ -5,15 +5,17 @@ safetensors. Writes go to a hidden sibling directory that is renamed into place
 Reads treat the directory as untrusted: links may not lead outside it, only
 regular files are read, and an empty or damaged file is one error naming it."""
 import hashlib
+import re
+import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import srsly
 from confection import Config
 
 from ..about import __version__
 from ..config.loading import load_config_from_str
-from ..errors import DataError, PathError, PipelineError
+from ..errors import DataError, PathError, PipelineError, VersionWarning
 from ..fileio import OWNER_KEY, atomic_dir
 from ..model_files import TEXT_LIMIT, check_saved_dir, read_file_json, read_file_text, read_string_list
 from .vectors import read_pipeline_vectors
@@ -118,6 +120,7 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     meta_path = path / "meta.json"
     if meta_path.exists() or meta_path.is_symlink():
         nlp.meta.update(read_file_json(meta_path, what="pipeline meta", expect=dict))
+        warn_if_other_version(nlp.meta, path)
     read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
         nlp.tokenizer.from_disk(path / "tokenizer")
@@ -128,3 +131,24 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
             raise PipelineError(f"{path}: the folder for component '{name}' is missing")
         component.from_disk(path / name)
     nlp.link_listeners()
+
+
+def warn_if_other_version(meta: Dict[str, Any], path: Path) -> None:
+    """Warn (VersionWarning) when the transfer-cli that saved a pipeline (meta.json's
+    transfer_cli_version) differs from this one in its major or minor version: weights
+    and configs are kept compatible only within a minor version."""
+    saved_with = meta.get(OWNER_KEY)
+    if not isinstance(saved_with, str) or major_minor(saved_with) is None:
+        return  # a hand-assembled directory: nothing to compare
+    if major_minor(saved_with) != major_minor(__version__):
+        major, minor = major_minor(saved_with)
+        warnings.warn(f"{path}: this pipeline was trained with transfer-cli {saved_with} but is loaded by "
+                      f"transfer-cli {__version__}; it may fail to load or predict differently: install "
+                      f"transfer-cli>={major}.{minor}.0,<{major}.{minor + 1}.0 or train it again",
+                      VersionWarning, stacklevel=2)
+
+
+def major_minor(version: str) -> Optional[Tuple[int, int]]:
+    """(major, minor) of a version string such as 1.2.3 or 0.1.0.dev1; None if it has none."""
+    match = re.match(r"\s*v?(\d+)\.(\d+)", version)
+    return (int(match.group(1)), int(match.group(2))) if match else None
