@@ -255,6 +255,16 @@ def test_load_by_name_finds_an_unpacked_wheel_on_sys_path(packaged, model, tmp_p
         transfer_cli.load("en_not_installed_anywhere")
     assert f"{PACKAGE} 1.2.3" in str(error.value)  # the listing names what is installed
     assert PACKAGE not in sys.modules  # found without running the package's code
+    # the commands that take a pipeline take its name too; `info` lists what is installed
+    (tmp_path / "texts.txt").write_text(TEXT + "\n")
+    code, output = cli("apply", PACKAGE, tmp_path / "texts.txt", tmp_path / "tagged.jsonl")
+    assert code == 0, output
+    assert [t["tag"] for t in json.loads((tmp_path / "tagged.jsonl").read_text())["tokens"]] == \
+        [tag for _, tag in tags(transfer_cli.load(model))]
+    code, output = cli("info", PACKAGE)
+    assert code == 0 and "en_pkgtest_demo" in output and "Version 1.2.3" in output, output
+    code, output = cli("info")
+    assert code == 0 and f"Pipelines {PACKAGE} 1.2.3" in output, output
 
 
 def test_load_of_a_name_that_is_not_installed_is_one_clear_error(tmp_path, monkeypatch):

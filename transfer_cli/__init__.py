@@ -22,7 +22,8 @@ def blank(lang: str = "en"):
 
 
 def load(path, *, disable=(), enable=None, exclude=()):
-    """Load a trained pipeline directory (e.g. the `model-best` that `train` writes).
+    """Load a trained pipeline directory (e.g. the `model-best` that `train` writes), or
+    by name a pipeline package installed with pip (e.g. "en_my_pipeline", see `package`).
     disable: components loaded but not run (`nlp.enable_pipe(name)` turns one on);
     enable: run only these, every other component loaded disabled;
     exclude: components not loaded at all."""

@@ -34,6 +34,7 @@ def info_cli(
     rows = [("transfer-cli", env["transfer_cli"]), ("Python", env["python"]), ("Platform", env["platform"]),
             ("Location", env["location"])]
     rows += [(name, version or "-") for name, version in env["libraries"].items()]
+    rows.append(("Pipelines", ", ".join(f"{name} {version}" for name, version in env["pipelines"].items()) or "-"))
     msg.table(rows)
     if model is not None:
         _print_pipeline(info["pipeline"])

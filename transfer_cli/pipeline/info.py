@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 from ..about import __version__
 from .build import load
+from .installed import installed_pipelines, pipeline_location
 
 # the libraries whose versions change results
 LIBRARIES = ("thinc", "confection", "numpy", "torch", "transformers", "safetensors", "srsly", "cupy-cuda12x")
@@ -27,12 +28,14 @@ def installed_versions() -> Dict[str, Optional[str]]:
 
 def environment_info() -> Dict[str, Any]:
     return {"transfer_cli": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-            "location": str(Path(__file__).resolve().parent.parent), "libraries": installed_versions()}
+            "location": str(Path(__file__).resolve().parent.parent), "libraries": installed_versions(),
+            "pipelines": {name: p.version for name, p in sorted(installed_pipelines().items())}}
 
 
 def pipeline_info(path: Path) -> Dict[str, Any]:
     """Name, language, versions, components (factory, labels, size on disk), vectors and
-    total size of the pipeline saved in `path`."""
+    total size of the pipeline saved in `path` (or installed as a package of that name)."""
+    path = pipeline_location(path)
     nlp = load(path)
     meta = nlp.meta
     components: List[Dict[str, Any]] = []
