@@ -48,6 +48,7 @@ _VERSION = re.compile(r"^([1-9][0-9]*!)?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can record: reproducible archives
 _TAR_MTIME = 315532800  # the same instant for the sdist
 _CHUNK = 1 << 20
+_ZIP64_ABOVE = 1 << 30  # zip64 headers for files that may pass 2 GiB (compressed data can grow a little)
 
 INIT_PY = '''"""The transfer-cli pipeline {package} {version}, packaged by `transfer-cli package`."""
 from pathlib import Path
@@ -286,7 +287,8 @@ def _zip_bytes(wheel: zipfile.ZipFile, arcname: str, content: bytes) -> Tuple[st
 def _zip_file(wheel: zipfile.ZipFile, arcname: str, source: Path) -> Tuple[str, str, str]:
     """Stream a file into the wheel (weights can be large), hashing it on the way."""
     digest, size = hashlib.sha256(), 0
-    with open(source, "rb") as src, wheel.open(_zip_info(arcname), "w", force_zip64=True) as dst:
+    with open(source, "rb") as src, \
+            wheel.open(_zip_info(arcname), "w", force_zip64=os.fstat(src.fileno()).st_size > _ZIP64_ABOVE) as dst:
         for chunk in iter(lambda: src.read(_CHUNK), b""):
             digest.update(chunk)
             size += len(chunk)
@@ -329,12 +331,13 @@ def _tar_bytes(tar: tarfile.TarFile, name: str, content: bytes) -> None:
 
 
 def _pyproject(plan: PackagePlan) -> str:
-    """setuptools (>= 61, no network: pip's --no-build-isolation) builds the same package:
+    """setuptools (>= 61; offline with pip's --no-build-isolation) builds the same package:
     package data is every file by its own name (glob-escaped), so no glob feature of a
     newer setuptools is needed and nothing else is picked up."""
     meta = plan.meta
     data = [f"{plan.data_dir}/meta.json"] + [f"{plan.data_dir}/{relative}" for relative, _ in plan.files]
-    lines = ["[build-system]", 'requires = ["setuptools>=61"]', 'build-backend = "setuptools.build_meta"', "",
+    # setuptools < 70.1 builds wheels with the `wheel` package; later ones need nothing more
+    lines = ["[build-system]", 'requires = ["setuptools>=61", "wheel"]', 'build-backend = "setuptools.build_meta"', "",
              "[project]", f"name = {_toml(plan.package)}", f"version = {_toml(plan.version)}",
              f"description = {_toml(_one_line(meta.get('description')) or f'transfer-cli pipeline {plan.package}')}",
              f"dependencies = [{', '.join(_toml(r) for r in plan.requirements)}]"]
