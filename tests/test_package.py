@@ -397,3 +397,14 @@ def test_output_inside_the_pipeline_directory_is_refused(model, tmp_path):
     line = one_error_line("package", copy, copy / "dist", "--name", "demo", "--version", "1.0.0")
     assert "inside the input directory" in line
     assert not (copy / "dist").exists()
+
+
+
+def test_a_write_error_is_one_line_and_leaves_no_file(model, tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("transfer_cli.pipeline.packaging._zip_file", disk_full)
+    line = one_error_line("package", model, tmp_path / "dist", "--name", "demo", "--version", "1.0.0")
+    assert "cannot write the wheel: No space left on device" in line and "en_demo-1.0.0-py3-none-any.whl" in line
+    assert [p.name for p in (tmp_path / "dist").iterdir()] == ["en_demo-1.0.0.tar.gz"]  # complete, written first

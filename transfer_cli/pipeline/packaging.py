@@ -120,8 +120,12 @@ def package_pipeline(model_dir: Path, output_dir: Path, *, name: Optional[str] =
         check_output_file(path, inputs=[model_dir], force=force)
     writers = {"wheel": write_wheel, "sdist": write_sdist}
     for build, path in outputs.items():
-        with atomic_file(path, binary=True) as f:
-            writers[build](plan, f)
+        try:
+            with atomic_file(path, binary=True) as f:
+                writers[build](plan, f)
+        except OSError as e:  # e.g. disk full, or a pipeline file unreadable: nothing is left half-written
+            where = f" ({e.filename})" if e.filename else ""
+            raise PathError(f"cannot write the {build}: {e.strerror or e}{where}", path=str(path)) from None
     return Packaged(plan.package, outputs)
 
 
