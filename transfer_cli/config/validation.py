@@ -300,7 +300,9 @@ def check_components(components: Any, problems: List[ConfigProblem]) -> None:
         if not isinstance(block, dict):
             problems.append(ConfigProblem(path, f"expected a [{path}] block, got {describe_value(block)}"))
             continue
-        if "factory" in block:
+        if "source" in block:
+            check_source_block(block, path, problems)
+        elif "factory" in block:
             if not has_factory(block["factory"]):
                 problems.append(ConfigProblem(f"{path}.factory", unknown_factory_message(block["factory"])))
             else:
@@ -309,6 +311,26 @@ def check_components(components: Any, problems: List[ConfigProblem]) -> None:
             problems.append(ConfigProblem(path, 'a component needs factory = "name" (or source = "pipeline")'))
         for key, value in block.items():
             walk_blocks(value, f"{path}.{key}", problems)
+
+
+def check_source_block(block: Dict[str, Any], path: str, problems: List[ConfigProblem]) -> None:
+    """A component taken from a trained pipeline: source = "path", optionally component =
+    "its name there" and replace_listeners = ["model.tok2vec"]; its settings come from there."""
+    if not isinstance(block["source"], str) or not block["source"]:
+        problems.append(ConfigProblem(f"{path}.source", "expected the path of a trained pipeline directory, got "
+                                      + describe_value(block["source"])))
+    if "component" in block and (not isinstance(block["component"], str) or not block["component"]):
+        problems.append(ConfigProblem(f"{path}.component", "expected the component's name in the source "
+                                      "pipeline, got " + describe_value(block["component"])))
+    replace = block.get("replace_listeners", [])
+    if not isinstance(replace, list) or not all(isinstance(item, str) for item in replace):
+        problems.append(ConfigProblem(f"{path}.replace_listeners", 'expected a list of paths to listener layers, '
+                                      'e.g. ["model.tok2vec"], got ' + describe_value(replace)))
+    for key in block:
+        if key not in ("source", "component", "replace_listeners"):
+            problems.append(ConfigProblem(f"{path}.{key}", "a component with source = \"...\" takes its settings "
+                                          "from the source pipeline: only source, component and replace_listeners "
+                                          "may be set here"))
 
 
 def check_factory_settings(meta: FactoryMeta, block: Dict[str, Any], path: str,

@@ -14,6 +14,8 @@ from ..errors import PipelineError
 from ..tokens import Doc
 
 LISTENER_MARKER = "listener"
+# marks a layer that only wraps a listener, so replace_listeners swaps the wrapper with it
+LISTENER_WRAPPER = "listener_wrapper"
 
 
 def batch_id(docs: Sequence[Doc]) -> int:
@@ -151,4 +153,4 @@ def build_weighted_tok2vec_listener(width: int, upstream: str = "*", grad_factor
         return outputs, lambda d_outputs: backprop([d * factor for d in d_outputs])
 
     return Model("tok2vec-listener-weighted", forward, layers=[listener], dims={"nO": width},
-                 attrs={"grad_factor": float(grad_factor)})
+                 attrs={"grad_factor": float(grad_factor), LISTENER_WRAPPER: True})

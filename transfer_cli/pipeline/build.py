@@ -15,6 +15,7 @@ from ..ml.listeners import find_listeners
 from .installed import pipeline_location
 from .pipeline import Pipeline
 from .serialize import read_pipeline_config
+from .sourcing import SourcePipelines, check_sourced_listeners, source_component
 
 
 def blank(lang: str = "en") -> Pipeline:
@@ -52,13 +53,14 @@ def pipeline_from_config(config: Union[Config, ConfigCheck], *, exclude: Iterabl
         nlp.batch_size = nlp_section["batch_size"]
     nlp.base_config = checked.filled
     names = [name for name in nlp_section["pipeline"] if name not in exclude]
+    sources = SourcePipelines(load)
     for spec in resolve_components(checked, names):
         if spec.source is not None:
-            raise ConfigError("components with source = \"...\" (copied from a trained pipeline) are not "
-                              "supported yet: train the component here or copy its block",
-                              key=f"components.{spec.name}.source")
+            source_component(nlp, spec.name, spec.settings, sources)
+            continue
         component = spec.func(nlp, spec.name, **spec.settings)
         nlp.add_component(spec.name, component, factory_name=spec.factory, config_block=spec.config)
+    check_sourced_listeners(nlp)
     for name in nlp_section["disabled"]:
         if name in exclude:
             continue

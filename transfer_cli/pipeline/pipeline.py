@@ -16,6 +16,7 @@ from ..scoring import score_examples
 from ..tokens import Doc, Vocab
 from .processes import n_processes, pipe_in_processes
 from .serialize import read_pipeline_weights, write_pipeline
+from .sourcing import SourcedFrom, replace_listener_layers
 
 DEFAULT_MAX_LENGTH = 1_000_000  # spaCy's default
 
@@ -38,6 +39,8 @@ class Pipeline:
         self._factory_names: Dict[str, str] = {}
         self._component_configs: Dict[str, Dict[str, Any]] = {}
         self.base_config: Any = config  # the config the pipeline was built from, if any
+        # components taken from trained pipelines (`source = ...`): initialize() keeps their weights
+        self.sourced: Dict[str, SourcedFrom] = {}
 
     @property
     def config(self) -> Any:
@@ -144,6 +147,7 @@ class Pipeline:
         self._disabled.discard(name)
         self._factory_names.pop(name, None)
         self._component_configs.pop(name, None)
+        self.sourced.pop(name, None)
         self.link_listeners()
         return name, component
 
@@ -155,6 +159,7 @@ class Pipeline:
         self._components = [(n, component if n == name else c) for n, c in self._components]
         self._factory_names[name] = factory_name
         self._component_configs[name] = block
+        self.sourced.pop(name, None)
         self.link_listeners()
         return component
 
@@ -179,6 +184,8 @@ class Pipeline:
             self._factory_names[new] = self._factory_names.pop(old)
         if old in self._component_configs:
             self._component_configs[new] = self._component_configs.pop(old)
+        if old in self.sourced:
+            self.sourced[new] = self.sourced.pop(old)
         self.link_listeners()
 
     def disable_pipe(self, name: str) -> None:
@@ -214,6 +221,13 @@ class Pipeline:
         else:
             to_disable = list(disable or [])
         return DisabledPipes(self, to_disable)
+
+    def replace_listeners(self, tok2vec_name: str, pipe_name: str, listeners: Sequence[str]) -> None:
+        """Give `pipe_name` its own copy of the tok2vec `tok2vec_name` (with its current weights)
+        in place of each listener layer it has for it; `listeners` are the paths of those
+        layers in its config block, e.g. ["model.tok2vec"]. Afterwards `pipe_name` no longer
+        needs `tok2vec_name`: that one may retrain or be removed. (spaCy's signature.)"""
+        replace_listener_layers(self, tok2vec_name, pipe_name, listeners)
 
     def link_listeners(self) -> None:
         """Connect every upstream (tok2vec, transformer) to the listeners that name it."""
@@ -312,6 +326,8 @@ class Pipeline:
             raise PipelineError(f"[initialize.components] names components that are not in the pipeline: {unknown}")
         self.link_listeners()
         for name, component in self._components:
+            if name in self.sourced:  # trained elsewhere: keeps its labels and weights
+                continue
             component.initialize(get_examples, nlp=self, **settings.get(name, {}))
         self.link_listeners()
         return sgd if sgd is not None else Adam(0.001)

@@ -18,6 +18,7 @@ from ..ml.weights import WeightsError, model_from_bytes
 from ..model_files import read_file_bytes
 from ..pipeline.build import pipeline_from_config
 from ..pipeline.pipeline import Pipeline
+from ..pipeline.sourcing import check_sourced_vectors
 from ..pipeline.vectors import load_vectors
 from .pretrain import CONFIG_NAME, find_subnetwork
 
@@ -58,6 +59,7 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
         init_settings["before_init"](nlp)
     if init_settings["vectors"]:  # a directory written by init-vectors
         load_vectors(nlp, init_settings["vectors"])
+    check_sourced_vectors(nlp, init_settings["vectors"])
     optimizer = training["optimizer"]
     nlp.initialize(lambda: train_corpus(nlp), sgd=optimizer, settings=init_settings["components"])
     if init_settings["init_tok2vec"]:
@@ -68,14 +70,25 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
 
 
 def check_frozen(nlp: Pipeline, frozen: List[str], annotating: List[str]) -> None:
-    """A frozen component must have weights of its own already (a transformer's come from
-    its model directory), and a frozen upstream that components listen to must annotate
-    the docs, since it broadcasts nothing."""
+    """A frozen component must have weights of its own already (sourced from a trained
+    pipeline; a transformer's come from its model directory); a frozen upstream that
+    components listen to must annotate the docs, since it broadcasts nothing; and a
+    frozen component may not listen to an upstream that trains (its input would drift)."""
     for name in frozen:
         component = nlp.get_pipe(name)
-        if not getattr(component, "pretrained", False):
+        if name not in nlp.sourced and not getattr(component, "pretrained", False):
             raise ConfigError(f"'{name}' is frozen but was not loaded from a trained pipeline, so it would stay "
-                              f"untrained: remove it from frozen_components", key="training.frozen_components")
+                              f"untrained: remove it from frozen_components, or take it from a trained pipeline "
+                              f"with source = \"path\" in [components.{name}]", key="training.frozen_components")
+        for upstream, other in nlp.components:
+            if upstream in frozen or not isinstance(getattr(other, "listeners", None), list):
+                continue
+            model = getattr(component, "model", None)
+            if isinstance(model, Model) and any(node in other.listeners for node in model.walk()):
+                raise ConfigError(f"'{name}' is frozen but listens to '{upstream}', which trains, so its input "
+                                  f"would change under it: freeze '{upstream}' too (and add it to "
+                                  f"annotating_components), or give '{name}' its own copy with replace_listeners "
+                                  f"= [\"model.tok2vec\"] in [components.{name}]", key="training.frozen_components")
         listeners = getattr(component, "listeners", [])
         listened = [other for other, c in nlp.components if other not in frozen and c is not component
                     and isinstance(getattr(c, "model", None), Model)

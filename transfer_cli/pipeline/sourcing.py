@@ -1,0 +1,235 @@
+"""Reusing trained components: `source = "path/to/pipeline"` in a [components.NAME]
+block takes the component, with its labels and weights, from a saved pipeline;
+`replace_listeners` gives a component that listened to a shared tok2vec its own
+copy of that tok2vec (weights included), so it no longer needs the upstream.
+
+The sourced component's saved config block is the source's block with its variables
+replaced, so the new pipeline's config.cfg describes it fully: loading the trained
+output never reads the source directory again."""
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from thinc.api import Model
+
+from ..config.interpolation import interpolate_config
+from ..errors import ConfigError, PipelineError
+from ..ml.listeners import LISTENER_WRAPPER, Listener, find_listeners
+
+# the keys a [components.NAME] block with `source` may hold (spaCy's)
+SOURCE_KEYS = ("source", "component", "replace_listeners")
+
+
+@dataclass
+class SourcedFrom:
+    """Where a sourced component came from, for the checks made once the new
+    pipeline is complete (listeners linked, vectors loaded)."""
+    path: str                               # the source pipeline directory
+    component: str                          # its name there
+    vectors: Optional[str]                  # fingerprint of the source's vectors table (None: no vectors)
+    vectors_info: Dict[str, Any] = field(default_factory=dict)
+    upstreams: List[str] = field(default_factory=list)  # what its listeners were linked to in the source
+
+
+def vectors_fingerprint(table: Any) -> Optional[str]:
+    """SHA-256 of a vectors table's shape, keys, key→row map and rows; None when empty."""
+    if table is None or table.is_empty:
+        return None
+    digest = hashlib.sha256(repr((table.mode, table.shape)).encode("utf8"))
+    keys, rows = table.key_rows()
+    for array in (keys, rows, table.data):
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def uses_static_vectors(model: Model) -> bool:
+    """Whether a model reads the vocab's vectors table (a StaticVectors layer)."""
+    return any("vectors_shape" in node.attrs for node in model.walk())
+
+
+class SourcePipelines:
+    """The source pipelines of one build, each loaded once (with `load`, the safe loader).
+    A component is taken out of its source; taking it twice (under two names) loads
+    the source again, so each name gets its own object."""
+
+    def __init__(self, load: Callable[[Path], Any]) -> None:
+        self._load = load
+        self._loaded: Dict[str, Any] = {}
+        self._taken: Dict[str, set] = {}
+
+    def pipeline(self, path: str, name: str, key: str) -> Any:
+        directory = Path(path)
+        if not directory.exists():
+            raise ConfigError(f"cannot source component '{name}': no pipeline directory at {path}", key=key)
+        if not (directory / "config.cfg").is_file():
+            raise ConfigError(f"cannot source component '{name}': {path} is not a saved pipeline (it has no "
+                              f"config.cfg)", key=key)
+        if path not in self._loaded:
+            self._loaded[path] = self._load(directory)
+            self._taken[path] = set()
+        return self._loaded[path]
+
+    def take(self, path: str, source_name: str) -> None:
+        """Mark a component as moved out of its source."""
+        self._taken[path].add(source_name)
+
+    def release(self, path: str) -> None:
+        """Forget a source, so that its next use loads it again."""
+        self._loaded.pop(path, None)
+        self._taken.pop(path, None)
+
+    def taken(self, path: str, source_name: str) -> bool:
+        return source_name in self._taken.get(path, set())
+
+
+def source_component(nlp: Any, name: str, block: Dict[str, Any], sources: SourcePipelines) -> None:
+    """Add the component `block` (a [components.NAME] block with `source`) to `nlp`,
+    taken from the source pipeline with its weights and labels; record where it came from."""
+    key = f"components.{name}"
+    path = str(block["source"])
+    source_name = block.get("component", name)
+    if sources.taken(path, source_name):
+        sources.release(path)  # sourced under another name already: a fresh copy of the source
+    source_nlp = sources.pipeline(path, name, f"{key}.source")
+    if not source_nlp.has_pipe(source_name):
+        raise ConfigError(f"the pipeline {path} has no component '{source_name}' (its components: "
+                          f"{', '.join(source_nlp.component_names) or 'none'})",
+                          key=f"{key}.component" if "component" in block else f"{key}.source")
+    component = source_nlp.get_pipe(source_name)
+    upstreams = _linked_upstreams(source_nlp, component)
+    replace = block.get("replace_listeners")
+    if replace:
+        if not upstreams:
+            raise ConfigError(f"'{source_name}' of {path} listens to no tok2vec (it has its own): remove "
+                              f"replace_listeners", key=f"{key}.replace_listeners")
+        try:
+            for upstream in upstreams:
+                source_nlp.replace_listeners(upstream, source_name, replace)
+        except PipelineError as e:
+            raise ConfigError(f"replace_listeners for '{source_name}' of {path}: {e.bare_message}",
+                              key=f"{key}.replace_listeners") from None
+    config_block = interpolate_config(source_nlp.config)["components"][source_name]
+    vectors = source_nlp.vocab.vectors
+    nlp.vocab.strings.update(source_nlp.vocab.strings.to_list())
+    sources.take(path, source_name)
+    component.vocab = nlp.vocab
+    nlp.add_component(name, component, factory_name=source_nlp.factory_name(source_name),
+                      config_block=dict(config_block))
+    nlp.sourced[name] = SourcedFrom(path, source_name, vectors_fingerprint(vectors),
+                                    vectors.info() if vectors is not None and not vectors.is_empty else {},
+                                    [] if replace else upstreams)
+
+
+def _linked_upstreams(nlp: Any, component: Any) -> List[str]:
+    model = getattr(component, "model", None)
+    if not isinstance(model, Model):
+        return []
+    names = []
+    for listener in find_listeners(model):
+        if listener.upstream_name is not None and listener.upstream_name not in names:
+            names.append(listener.upstream_name)
+    return names
+
+
+def check_sourced_listeners(nlp: Any) -> None:
+    """A sourced component whose listeners found no upstream in the new pipeline cannot run."""
+    for name, origin in nlp.sourced.items():
+        model = getattr(nlp.get_pipe(name), "model", None)
+        if not isinstance(model, Model):
+            continue
+        unlinked = [listener for listener in find_listeners(model) if listener.upstream_name is None]
+        if unlinked:
+            upstream = origin.upstreams[0] if origin.upstreams else unlinked[0].upstream
+            raise ConfigError(f"'{name}' (sourced from {origin.path}) listens to '{upstream}' there, which this "
+                              f"pipeline does not have: add replace_listeners = [\"model.tok2vec\"] to "
+                              f"[components.{name}] so it gets its own copy of that tok2vec, or source "
+                              f"'{upstream}' from {origin.path} too", key=f"components.{name}")
+
+
+def check_sourced_vectors(nlp: Any, vectors_setting: Any = None) -> None:
+    """A sourced component that reads static vectors needs the very table it was trained
+    with: compare the source pipeline's table with the one this pipeline has now."""
+    here = vectors_fingerprint(nlp.vocab.vectors)
+    for name, origin in nlp.sourced.items():
+        model = getattr(nlp.get_pipe(name), "model", None)
+        if not isinstance(model, Model) or not uses_static_vectors(model) or origin.vectors == here:
+            continue
+        theirs = _describe_vectors(origin.vectors_info) if origin.vectors else "no vectors"
+        ours = _describe_vectors(nlp.vocab.vectors.info()) if here else "no vectors"
+        where = f" ([initialize] vectors = {vectors_setting})" if vectors_setting else ""
+        raise ConfigError(f"'{name}' is sourced from {origin.path}, which has {theirs}, but this pipeline has "
+                          f"{ours}{where}, and '{name}' uses static vectors: set [initialize] vectors to the same "
+                          f"table (e.g. vectors = \"{origin.path}\")", key=f"components.{name}.source")
+
+
+def _describe_vectors(info: Dict[str, Any]) -> str:
+    return f"the vectors '{info.get('name')}' ({info.get('vectors')} x {info.get('width')}, {info.get('keys')} keys)"
+
+
+def replace_listener_layers(nlp: Any, upstream_name: str, pipe_name: str, paths: Sequence[str]) -> None:
+    """nlp.replace_listeners: each listener layer of `pipe_name` that `upstream_name` feeds
+    is replaced by a copy of the upstream's model (its trained weights too), and the
+    config block at each of `paths` (e.g. "model.tok2vec") by the upstream's model block."""
+    if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
+        raise PipelineError(f"replace_listeners: give the listeners' config paths as a list of strings, "
+                            f"e.g. [\"model.tok2vec\"], not {paths!r}")
+    upstream = nlp.get_pipe(upstream_name)
+    pipe = nlp.get_pipe(pipe_name)
+    if not isinstance(getattr(upstream, "listeners", None), list):
+        raise PipelineError(f"replace_listeners: '{upstream_name}' is not a tok2vec (no component listens to it)")
+    model = getattr(pipe, "model", None)
+    listeners = [node for node in find_listeners(model)] if isinstance(model, Model) else []
+    listeners = [listener for listener in listeners if listener in upstream.listeners]
+    if not listeners:
+        raise PipelineError(f"replace_listeners: '{pipe_name}' does not listen to '{upstream_name}'")
+    if any(listener.upstream_kind != "tok2vec" for listener in listeners):
+        raise PipelineError(f"replace_listeners: '{pipe_name}' listens to the transformer '{upstream_name}'; "
+                            f"only tok2vec listeners can be replaced so far")
+    if len(paths) != len(listeners):
+        raise PipelineError(f"replace_listeners: '{pipe_name}' has {len(listeners)} listener(s) of "
+                            f"'{upstream_name}' but {len(paths)} path(s) were given ({list(paths)})")
+    if pipe_name not in nlp._component_configs or upstream_name not in nlp._component_configs:
+        raise PipelineError(f"replace_listeners: '{pipe_name}' or '{upstream_name}' was added without a config "
+                            f"block (use nlp.add_pipe), so its config cannot be updated")
+    values = interpolate_config(nlp.config)["components"]
+    upstream_block = copy.deepcopy(dict(values[upstream_name]["model"]))
+    block = copy.deepcopy(nlp._component_configs[pipe_name])
+    for path in paths:
+        parent, last = _config_parent(block, path, pipe_name)
+        if not _is_listener_block(parent[last]):
+            raise PipelineError(f"replace_listeners: [components.{pipe_name}] {path} is not a listener block "
+                                f"(got {str(parent[last])[:80]})")
+        parent[last] = copy.deepcopy(upstream_block)
+    for listener in listeners:
+        node = _listener_node(model, listener)
+        model.replace_node(node, upstream.model.copy())
+    nlp._component_configs[pipe_name] = block
+    nlp.link_listeners()
+
+
+def _config_parent(block: Dict[str, Any], path: str, pipe_name: str):
+    parts = path.split(".")
+    node: Any = block
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            break
+        node = node[part]
+    else:
+        if isinstance(node, dict) and parts[-1] in node:
+            return node, parts[-1]
+    raise PipelineError(f"replace_listeners: [components.{pipe_name}] has no '{path}' (e.g. \"model.tok2vec\")")
+
+
+def _is_listener_block(node: Any) -> bool:
+    return isinstance(node, dict) and "Listener" in str(node.get("@architectures", ""))
+
+
+def _listener_node(model: Model, listener: Listener) -> Model:
+    """The node the listener's config block builds: the listener, or the layer wrapping it
+    (transfer_cli.Tok2VecListener.v1's gradient weighting)."""
+    for node in model.walk():
+        if node.attrs.get(LISTENER_WRAPPER) and node.layers == [listener]:
+            return node
+    return listener
