@@ -18,9 +18,6 @@ from ..config.interpolation import interpolate_config
 from ..errors import ConfigError, PipelineError
 from ..ml.listeners import LISTENER_WRAPPER, Listener, find_listeners
 
-# the keys a [components.NAME] block with `source` may hold (spaCy's)
-SOURCE_KEYS = ("source", "component", "replace_listeners")
-
 
 @dataclass
 class SourcedFrom:
@@ -115,6 +112,10 @@ def source_component(nlp: Any, name: str, block: Dict[str, Any], sources: Source
     nlp.vocab.strings.update(source_nlp.vocab.strings.to_list())
     sources.take(path, source_name)
     component.vocab = nlp.vocab
+    if isinstance(getattr(component, "model", None), Model):
+        for listener in find_listeners(component.model):  # linked again in the new pipeline, or not at all
+            listener.upstream_name = None
+            listener.clear()
     nlp.add_component(name, component, factory_name=source_nlp.factory_name(source_name),
                       config_block=dict(config_block))
     nlp.sourced[name] = SourcedFrom(path, source_name, vectors_fingerprint(vectors),
