@@ -340,7 +340,7 @@ def test_sourced_vectors_must_match(vectors_source, tmp_path):
     result = _RUNNER.invoke(app, ["train", str(config_path), "--output", str(tmp_path / "out")])
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     message = " ".join(result.output.split())
-    for fragment in ("components.tagger.source", "'tagger' is sourced from", str(source), "(700 x 50",
+    for fragment in (f"{config_path}:", "components.tagger.source", "'tagger' is sourced from", str(source), "(700 x 50",
                      "(300 x 50", f"[initialize] vectors = {vectors_source['glove_300']}", "uses static vectors"):
         assert fragment in message, message
     with pytest.raises(ConfigError, match="but this pipeline has no vectors"):

@@ -1,8 +1,7 @@
 """Building pipelines: `blank(lang)`, from a config, and `load(path)` from a
 directory written by `Pipeline.to_disk` (config.cfg + weights)."""
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, List, Sequence, Union
+from typing import Callable, Iterable, List, Sequence, Union
 
 from confection import Config
 
@@ -16,7 +15,7 @@ from ..ml.listeners import find_listeners
 from .installed import pipeline_location
 from .pipeline import Pipeline
 from .serialize import read_pipeline_config
-from .sourcing import SourcePipelines, check_sourced_listeners, source_component
+from .sourcing import SourcePipelines, check_sourced_listeners, config_lines, source_component
 
 
 def blank(lang: str = "en") -> Pipeline:
@@ -57,12 +56,12 @@ def pipeline_from_config(config: Union[Config, ConfigCheck], *, exclude: Iterabl
     sources = SourcePipelines(load)
     for spec in resolve_components(checked, names):
         if spec.source is not None:
-            with _config_lines(checked):
+            with config_lines(checked):
                 source_component(nlp, spec.name, spec.settings, sources)
             continue
         component = spec.func(nlp, spec.name, **spec.settings)
         nlp.add_component(spec.name, component, factory_name=spec.factory, config_block=spec.config)
-    with _config_lines(checked):
+    with config_lines(checked):
         check_sourced_listeners(nlp)
     for name in nlp_section["disabled"]:
         if name in exclude:
@@ -71,18 +70,6 @@ def pipeline_from_config(config: Union[Config, ConfigCheck], *, exclude: Iterabl
             raise ConfigError(f"'{name}' is disabled but not in the pipeline", key="nlp.disabled")
         nlp.disable_pipe(name)
     return nlp
-
-
-@contextmanager
-def _config_lines(checked: ConfigCheck) -> Iterator[None]:
-    """ConfigErrors about a config key, given the config file and line of that key."""
-    try:
-        yield
-    except ConfigError as e:
-        if e.path is not None or checked.source is None or checked.source.path is None:
-            raise
-        raise ConfigError(e.bare_message, path=checked.source.path, line=checked.source.line_of(e.key),
-                          key=e.key) from None
 
 
 def load(path: Union[str, Path], *, disable: Union[str, Sequence[str]] = (),

@@ -8,12 +8,14 @@ replaced, so the new pipeline's config.cfg describes it fully: loading the train
 output never reads the source directory again."""
 import copy
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from thinc.api import Model
 
+from ..config.filling import ConfigCheck
 from ..config.interpolation import interpolate_config
 from ..errors import ConfigError, PipelineError
 from ..ml.listeners import LISTENER_WRAPPER, Listener, find_listeners
@@ -44,6 +46,18 @@ def vectors_fingerprint(table: Any) -> Optional[str]:
 def uses_static_vectors(model: Model) -> bool:
     """Whether a model reads the vocab's vectors table (a StaticVectors layer)."""
     return any("vectors_shape" in node.attrs for node in model.walk())
+
+
+@contextmanager
+def config_lines(checked: ConfigCheck) -> Iterator[None]:
+    """ConfigErrors about a config key, given the config file and line of that key."""
+    try:
+        yield
+    except ConfigError as e:
+        if e.path is not None or checked.source is None or checked.source.path is None:
+            raise
+        raise ConfigError(e.bare_message, path=checked.source.path, line=checked.source.line_of(e.key),
+                          key=e.key) from None
 
 
 class SourcePipelines:

@@ -18,7 +18,7 @@ from ..ml.weights import WeightsError, model_from_bytes
 from ..model_files import read_file_bytes
 from ..pipeline.build import pipeline_from_config
 from ..pipeline.pipeline import Pipeline
-from ..pipeline.sourcing import check_sourced_vectors
+from ..pipeline.sourcing import check_sourced_vectors, config_lines
 from ..pipeline.vectors import load_vectors
 from .pretrain import CONFIG_NAME, find_subnetwork
 
@@ -59,7 +59,8 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
         init_settings["before_init"](nlp)
     if init_settings["vectors"]:  # a directory written by init-vectors
         load_vectors(nlp, init_settings["vectors"])
-    check_sourced_vectors(nlp, init_settings["vectors"])
+    with config_lines(checked):
+        check_sourced_vectors(nlp, init_settings["vectors"])
     optimizer = training["optimizer"]
     nlp.initialize(lambda: train_corpus(nlp), sgd=optimizer, settings=init_settings["components"])
     if init_settings["init_tok2vec"]:
