@@ -5,7 +5,7 @@ and fill-config keeping source blocks."""
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy
 import pytest
@@ -66,7 +66,7 @@ def tagger_scores(nlp, name: str, texts=TEXTS) -> List[numpy.ndarray]:
     return [numpy.asarray(s) for s in nlp.get_pipe(name).model.predict(docs)]
 
 
-def params(*models) -> List[bytes]:
+def params(*models) -> List[Tuple[Tuple[int, ...], bytes]]:
     """Every parameter array of the models, as sorted (shape, bytes) pairs."""
     found = []
     for model in models:
@@ -138,7 +138,7 @@ def test_frozen_sourced_tagger_unchanged_beside_new_ner(source_dir, tagged_ner, 
     trained = load(tmp_path / "out" / "model-last")
     assert tags(trained) == expected_tags
     for ours, theirs in zip(tagger_scores(trained, "tagger"), expected_scores):
-        numpy.testing.assert_array_equal(ours, theirs)
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)  # the same network, the same input
     assert params(trained.get_pipe("tagger").model) == expected_params
     # the NER did train, and the saved config describes the tagger fully (no source, its own tok2vec)
     assert set(trained.get_pipe("ner").labels) == {"NAME", "NUMBER"}
