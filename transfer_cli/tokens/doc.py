@@ -97,6 +97,22 @@ class Doc(TokenRunVectors, HasExtensions):
             self._check_length("ents", ents)
             self._set_iob_tags(ents)
 
+    @classmethod
+    def _from_prepared(cls, vocab: Vocab, words: List[str], spaces: List[bool], cols: numpy.ndarray) -> "Doc":
+        """A Doc from columns a reader has already built and checked (DocBin.get_docs): `cols`
+        holds the lexeme rows, SPACY, IDX and annotation exactly as __init__ and from_array
+        would set them, `words` are non-empty and `spaces` are bools. Nothing is re-derived."""
+        doc = cls.__new__(cls)
+        doc.vocab = vocab
+        doc._words = words
+        doc._spaces = spaces
+        doc.cols = cols
+        doc.tensor = numpy.zeros((0, 0), dtype="float32")
+        doc.cats = {}
+        doc.user_data = {}
+        doc.spans = {}
+        return doc
+
     # -- construction helpers --------------------------------------------------------------
     def _check_length(self, name: str, values: Sequence) -> None:
         if len(values) != len(self._words):

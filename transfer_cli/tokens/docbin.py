@@ -21,6 +21,7 @@ import srsly
 from ..errors import DataError, PathError
 from ..fileio import write_bytes_atomic
 from . import attrs as A
+from .columns import COL, COLUMNS, N_LEX
 from .doc import Doc
 from .morph import normalize_morph
 from .span import Span
@@ -41,6 +42,8 @@ _SETTABLE = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.HEAD, A.SENT_START, A.ENT_
 _LEXICAL = {A.LOWER, A.SHAPE, A.PREFIX, A.SUFFIX}
 _SPAN_STRUCT = ">QQQllll"  # span id, kb_id, label, start, end, start_char, end_char (big-endian)
 _EMPTY_SPAN_GROUPS = srsly.msgpack_dumps([])
+_EMPTY_MAP = srsly.msgpack_dumps({})  # what spaCy writes for no user_data
+_CHUNK_TOKENS = 16384  # get_docs prepares this many tokens' columns at a time
 
 # symbol ID -> our hash of the symbol's name; our hash -> symbol ID
 _SYMBOL_TO_HASH = numpy.array([hash_string(name) for name in SYMBOL_NAMES], dtype="uint64")
@@ -184,52 +187,106 @@ class DocBin:
         return srsly.msgpack_dumps(msg)
 
     def get_docs(self, vocab: Vocab) -> Iterator[Doc]:
-        """Yield the Docs one at a time, their strings added to `vocab`."""
+        """Yield the Docs one at a time, their strings added to `vocab`.
+
+        Docs are decoded a chunk at a time (about _CHUNK_TOKENS tokens): the words' strings,
+        lexeme rows, offsets and checks are worked out with array operations for the whole
+        chunk, so the per-doc work is slicing. Extra memory stays bounded by the chunk."""
         lookup: Dict[int, str] = {}
         add = vocab.strings.add
         for string in self.strings:
             lookup[add(string)] = string
         for string in self._symbol_strings:
             lookup[add(string)] = string
-        orth_col = self.attrs.index(A.ORTH)
+        n_docs = len(self.tokens)
+        start = 0
+        while start < n_docs:
+            end, n_tokens = start, 0
+            while end < n_docs and (end == start or n_tokens < _CHUNK_TOKENS):
+                n_tokens += len(self.tokens[end])
+                end += 1
+            yield from self._decode_chunk(vocab, lookup, start, end)
+            start = end
+
+    def _decode_chunk(self, vocab: Vocab, lookup: Dict[int, str], first: int, end: int) -> Iterator[Doc]:
+        """The Docs first..end-1, built from columns prepared for all of them at once."""
+        lengths = numpy.array([len(self.tokens[i]) for i in range(first, end)], dtype="int64")
+        n = int(lengths.sum())
+        starts = numpy.zeros(len(lengths), dtype="int64")
+        numpy.cumsum(lengths[:-1], out=starts[1:])
+        doc_of_token = numpy.repeat(numpy.arange(first, end), lengths)
+        tokens = numpy.concatenate(self.tokens[first:end]) if n else numpy.zeros((0, len(self.attrs)), "uint64")
+        # words: each distinct ORTH hash looked up (and analysed by the vocab) once per chunk
+        hashes, inverse = numpy.unique(tokens[:, self.attrs.index(A.ORTH)], return_inverse=True)
+        inverse = inverse.reshape(-1)
+        try:
+            distinct = [lookup[h] for h in hashes.tolist()]
+        except KeyError as e:
+            i = int(doc_of_token[int(numpy.argmax(hashes[inverse] == numpy.uint64(e.args[0])))])
+            raise DataError(f"doc {i}: a word's hash ({e.args[0]}) is not in the file's string table") from None
+        if distinct and not all(distinct):
+            i = int(doc_of_token[int(numpy.argmax(inverse == distinct.index("")))])
+            raise DataError(f"doc {i}: a word is the empty string (words must be non-empty)")
+        cols = numpy.zeros((n, len(COLUMNS)), dtype="uint64")
+        if n:
+            cols[:, :N_LEX] = vocab.lexeme_rows(distinct)[inverse]
+        words = numpy.array(distinct, dtype=object)[inverse].tolist() if n else []
+        spaces = numpy.concatenate([s.reshape(-1) for s in self.spaces[first:end]]) if n else \
+            numpy.zeros(0, dtype=bool)
+        unknown_spaces = [i for i in range(first, end) if self.flags[i].get("has_unknown_spaces")]
+        if unknown_spaces:  # spaces not recorded: a space after every token, as Doc(words) assumes
+            spaces = spaces.copy()
+            for i in unknown_spaces:
+                spaces[starts[i - first]:starts[i - first] + lengths[i - first]] = True
+        cols[:, COL[A.SPACY]] = spaces
+        # IDX: the characters before each token within its doc
+        widths = numpy.fromiter(map(len, distinct), dtype="uint64", count=len(distinct))[inverse] + spaces
+        offsets = numpy.cumsum(widths) - widths
+        cols[:, COL[A.IDX]] = offsets - numpy.repeat(offsets[starts[lengths > 0]], lengths[lengths > 0])
         set_cols = [j for j, attr in enumerate(self.attrs) if attr in _SETTABLE]
         set_attrs = [self.attrs[j] for j in set_cols]
-        for i in range(len(self.tokens)):
-            tokens = self.tokens[i]
-            try:
-                words = [lookup[v] for v in tokens[:, orth_col].tolist()]
-            except KeyError as e:
-                raise DataError(f"doc {i}: a word's hash ({e.args[0]}) is not in the file's string table") from None
-            spaces = None if self.flags[i].get("has_unknown_spaces") else self.spaces[i].reshape(-1).tolist()
-            doc = Doc(vocab, words=words, spaces=spaces)
-            if set_cols:
-                array = tokens[:, set_cols]
-                self._check_doc_array(i, set_attrs, array)
-                doc.from_array(set_attrs, array)
+        for j, attr in zip(set_cols, set_attrs):
+            cols[:, COL[attr]] = tokens[:, j]
+        self._check_columns(cols, first, lengths, starts, doc_of_token, set_attrs)
+        spaces_list = spaces.tolist()
+        for k, i in enumerate(range(first, end)):
+            a, b = int(starts[k]), int(starts[k] + lengths[k])
+            doc = Doc._from_prepared(vocab, words[a:b], spaces_list[a:b], cols[a:b].copy())
             doc.cats = dict(self.cats[i]) if i < len(self.cats) else {}
             if i < len(self.span_groups):
                 self._span_groups_from_bytes(doc, self.span_groups[i])
-            if i < len(self.user_data) and self.user_data[i] is not None:
+            if i < len(self.user_data) and self.user_data[i] is not None and self.user_data[i] != _EMPTY_MAP:
                 doc.user_data.update(srsly.msgpack_loads(self.user_data[i], use_list=False))
             yield doc
 
     @staticmethod
-    def _check_doc_array(i: int, attrs: List[int], array: numpy.ndarray) -> None:
-        n = len(array)
+    def _check_columns(cols: numpy.ndarray, first: int, lengths: numpy.ndarray, starts: numpy.ndarray,
+                       doc_of_token: numpy.ndarray, attrs: List[int]) -> None:
+        """Values a Doc cannot hold (a HEAD outside its doc, IOB codes, SENT_START) are an
+        error naming the first doc that has one."""
+        if not len(cols):
+            return
+        position = numpy.arange(len(cols)) - numpy.repeat(starts, lengths)
         if A.HEAD in attrs:
-            heads = array[:, attrs.index(A.HEAD)].view("int64") + numpy.arange(n)
-            if n and (heads.min() < 0 or heads.max() >= n):
-                raise DataError(f"doc {i}: a HEAD points outside the doc ({n} tokens)")
-        if A.ENT_IOB in attrs and n and array[:, attrs.index(A.ENT_IOB)].max() > 3:
-            raise DataError(f"doc {i}: ENT_IOB values must be 0..3")
-        if A.SENT_START in attrs and n:
-            values = array[:, attrs.index(A.SENT_START)].view("int64")
-            if values.min() < -1 or values.max() > 1:
-                raise DataError(f"doc {i}: SENT_START values must be -1, 0 or 1")
+            heads = cols[:, COL[A.HEAD]].view("int64") + position
+            bad = (heads < 0) | (heads >= numpy.repeat(lengths, lengths))
+            if bad.any():
+                i = int(doc_of_token[int(numpy.argmax(bad))])
+                raise DataError(f"doc {i}: a HEAD points outside the doc ({int(lengths[i - first])} tokens)")
+        if A.ENT_IOB in attrs:
+            bad = cols[:, COL[A.ENT_IOB]] > 3
+            if bad.any():
+                raise DataError(f"doc {int(doc_of_token[int(numpy.argmax(bad))])}: ENT_IOB values must be 0..3")
+        if A.SENT_START in attrs:
+            values = cols[:, COL[A.SENT_START]].view("int64")
+            bad = (values < -1) | (values > 1)
+            if bad.any():
+                raise DataError(f"doc {int(doc_of_token[int(numpy.argmax(bad))])}: SENT_START values must be "
+                                "-1, 0 or 1")
 
     @staticmethod
     def _span_groups_from_bytes(doc: Doc, data: bytes) -> None:
-        if not data or data == _EMPTY_SPAN_GROUPS:
+        if not data or data == _EMPTY_SPAN_GROUPS or data == _EMPTY_MAP:
             return
         msg = srsly.msgpack_loads(data)
         # older spaCy wrote a list of group bytes (keyed by group name), newer a map bytes -> keys
@@ -348,10 +405,16 @@ class DocBin:
         columns = [j for j, attr in enumerate(self.attrs) if attr in STRING_COLUMNS and attr not in _LEXICAL]
         if not columns or not len(flat_tokens):
             return
-        values = numpy.unique(flat_tokens[:, columns])
-        values = values[values >= N_SYMBOLS]
         known = numpy.fromiter((hash_string(s) for s in self.strings), dtype="uint64", count=len(self.strings))
-        unknown = values[~numpy.isin(values, known)]
+        known.sort()
+        if not len(known):
+            known = numpy.zeros(1, dtype="uint64")
+        unknown_parts = []
+        for j in columns:  # a binary search per value: no sort of the (large) token arrays
+            values = flat_tokens[:, j]
+            found = known[numpy.searchsorted(known, values).clip(0, len(known) - 1)] == values
+            unknown_parts.append(values[~found & (values >= N_SYMBOLS)])
+        unknown = numpy.unique(numpy.concatenate(unknown_parts))
         if len(unknown):
             raise ValueError(f"{len(unknown)} hash(es) in the token arrays have no string in the string table "
                              f"(e.g. {int(unknown[0])})")

@@ -18,29 +18,38 @@ _NUM_WORDS = frozenset(
 )
 
 
+class _ShapeChars(dict):
+    """char -> its shape char (X upper, x other letters, d digit, else the char), filled on first use."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        if char.isalpha():
+            shape = "X" if char.isupper() else "x"
+        elif char.isdigit():
+            shape = "d"
+        else:
+            shape = char
+        self[code] = shape
+        return shape
+
+
+_SHAPE_CHARS = _ShapeChars()
+_LONG_RUN = re.compile(r"(.)\1{4,}", re.S)
+_CUT_SHAPES: Dict[str, str] = {}
+
+
 def word_shape(text: str) -> str:
     """Orthographic shape: X for upper, x for lower, d for digit, the char itself
-    otherwise; runs of the same shape char are cut after 4 (Xxxxx → Xxxxx → 'Xxxxx'[:5])."""
+    otherwise; runs of the same shape char are cut after 4 (Xxxxxxx → 'Xxxxx')."""
     if len(text) >= 100:
         return "LONG"
-    shape = []
-    last = ""
-    run = 0
-    for char in text:
-        if char.isalpha():
-            shape_char = "X" if char.isupper() else "x"
-        elif char.isdigit():
-            shape_char = "d"
-        else:
-            shape_char = char
-        if shape_char == last:
-            run += 1
-        else:
-            run = 0
-            last = shape_char
-        if run < 4:
-            shape.append(shape_char)
-    return "".join(shape)
+    shape = text.translate(_SHAPE_CHARS)
+    cut = _CUT_SHAPES.get(shape)
+    if cut is None:  # far fewer distinct shapes than words: cut each once
+        cut = _LONG_RUN.sub(r"\1\1\1\1", shape)
+        if len(_CUT_SHAPES) < 100_000:
+            _CUT_SHAPES[shape] = cut
+    return cut
 
 
 def is_punct(text: str) -> bool:
@@ -66,30 +75,52 @@ def like_num(text: str) -> bool:
 
 def compute_flags(text: str, stop_words: FrozenSet[str] = frozenset(),
                   overrides: Optional[Dict[int, Callable[[str], bool]]] = None) -> int:
-    """The flag word of a string; `overrides` replace checks by attribute ID (a language's own LIKE_NUM)."""
-    checks: Dict[int, Callable[[str], bool]] = {
-        A.IS_ALPHA: str.isalpha,
-        A.IS_ASCII: lambda t: all(ord(c) < 128 for c in t),
-        A.IS_DIGIT: str.isdigit,
-        A.IS_LOWER: str.islower,
-        A.IS_PUNCT: is_punct,
-        A.IS_SPACE: str.isspace,
-        A.IS_TITLE: str.istitle,
-        A.IS_UPPER: str.isupper,
-        A.LIKE_URL: lambda t: bool(_URL.match(t)),
-        A.LIKE_NUM: like_num,
-        A.LIKE_EMAIL: lambda t: bool(_EMAIL.match(t)),
-        A.IS_STOP: lambda t: t.lower() in stop_words,
-        A.IS_BRACKET: lambda t: t in _BRACKETS,
-        A.IS_QUOTE: lambda t: bool(t) and all(c in _QUOTES for c in t),
-        A.IS_LEFT_PUNCT: lambda t: t in _LEFT_PUNCT,
-        A.IS_RIGHT_PUNCT: lambda t: t in _RIGHT_PUNCT,
-        A.IS_CURRENCY: is_currency,
-    }
-    if overrides:
-        checks.update(overrides)
+    """The flag word of a string; `overrides` replace checks by attribute ID (a language's own
+    LIKE_NUM). Once per distinct word, so written out check by check, cheapest tests first."""
     flags = 0
-    for attr_id, check in checks.items():
-        if check(text):
-            flags |= 1 << attr_id
+    if text.isalnum():  # letters and digits only: never punctuation, currency, quotes or brackets
+        if text.isalpha():
+            flags |= _BIT[A.IS_ALPHA]
+        if text.isdigit():
+            flags |= _BIT[A.IS_DIGIT]
+    else:
+        if is_punct(text):
+            flags |= _BIT[A.IS_PUNCT]
+        if text.isspace():
+            flags |= _BIT[A.IS_SPACE]
+        if text in _BRACKETS:
+            flags |= _BIT[A.IS_BRACKET]
+        if text and _QUOTES.issuperset(text):
+            flags |= _BIT[A.IS_QUOTE]
+        if text in _LEFT_PUNCT:
+            flags |= _BIT[A.IS_LEFT_PUNCT]
+        if text in _RIGHT_PUNCT:
+            flags |= _BIT[A.IS_RIGHT_PUNCT]
+        if is_currency(text):
+            flags |= _BIT[A.IS_CURRENCY]
+        if ("." in text or ":" in text) and _URL.match(text):  # both patterns need one of them
+            flags |= _BIT[A.LIKE_URL]
+        if "@" in text and _EMAIL.match(text):
+            flags |= _BIT[A.LIKE_EMAIL]
+    if text.isascii():
+        flags |= _BIT[A.IS_ASCII]
+    if text.islower():
+        flags |= _BIT[A.IS_LOWER]
+    if text.istitle():
+        flags |= _BIT[A.IS_TITLE]
+    if text.isupper():
+        flags |= _BIT[A.IS_UPPER]
+    if text.lower() in stop_words:
+        flags |= _BIT[A.IS_STOP]
+    if overrides:
+        for attr_id, check in overrides.items():
+            bit = 1 << attr_id
+            flags = flags | bit if check(text) else flags & ~bit
+        if A.LIKE_NUM in overrides:
+            return flags
+    if like_num(text):
+        flags |= _BIT[A.LIKE_NUM]
     return flags
+
+
+_BIT = {attr: 1 << attr for attr in A.FLAG_ATTRS}

@@ -130,7 +130,7 @@ class Vocab:
             ids = [index[w] for w in words]  # the common case: every word seen before
         except KeyError:
             row_id = self._row_id
-            ids = [row_id(w) for w in words]
+            ids = [index[w] if w in index else row_id(w) for w in words]
         return self._row_table[numpy.asarray(ids, dtype="int64")]
 
     def __getitem__(self, word) -> Lexeme:
