@@ -1,4 +1,7 @@
 """The Typer application: imports each command module so it registers itself."""
+import sys
+from typing import List
+
 import typer
 
 from ..about import __version__
@@ -26,6 +29,32 @@ def _register_commands() -> None:
     from . import info, spellings  # noqa: F401  (spellings after the commands it spells differently)
 
 
+# Commands that read and write configs but build no model: they need thinc's registry and
+# config system, never torch.
+CONFIG_ONLY_COMMANDS = {("init-config",), ("fill-config",), ("debug-config",), ("init", "config"),
+                        ("init", "fill-config"), ("debug", "config")}
+
+
+def builds_no_model(args: List[str]) -> bool:
+    return tuple(args[:1]) in CONFIG_ONLY_COMMANDS or tuple(args[:2]) in CONFIG_ONLY_COMMANDS
+
+
+def import_thinc_without_torch() -> None:
+    """Import thinc with torch hidden. thinc imports torch (seconds) only to record whether
+    it is installed; a process that runs a config-only command and then exits never uses
+    it, so it skips that import. Only for such a process: thinc then treats torch as absent
+    for the rest of it. `import torch` itself works again afterwards (e.g. in --code)."""
+    if "thinc" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    try:
+        import thinc.api  # noqa: F401
+    finally:
+        del sys.modules["torch"]
+
+
 def main() -> None:
+    if builds_no_model(sys.argv[1:]):
+        import_thinc_without_torch()
     _register_commands()
     app()

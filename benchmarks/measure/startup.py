@@ -1,0 +1,57 @@
+"""Start-up time of commands that need no trained pipeline: each run is a fresh process.
+
+    python startup.py --system spacy|transfer-cli --work-dir DIR --repeats 5
+
+Times (wall clock, time.perf_counter around the whole process) `<cli> --help`,
+`<cli> init config OUT -p tagger` and `<cli> init fill-config OUT OUT2` (spaCy's spellings,
+which transfer-cli accepts too), run as `python -m spacy` / `python -m transfer_cli` with this
+interpreter; the best of --repeats runs of each is reported.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List
+
+from _common import emit
+
+MODULES = {"spacy": "spacy", "transfer-cli": "transfer_cli"}
+
+
+def best_of(repeats: int, args: List[str]) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        proc = subprocess.run(args, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            sys.exit(f"{' '.join(args)} exited {proc.returncode}: {proc.stderr[-400:]}")
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--system", choices=sorted(MODULES), required=True)
+    parser.add_argument("--work-dir", required=True)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    cli = [sys.executable, "-m", MODULES[args.system]]
+    work = Path(args.work_dir) / f"startup_{args.system}"
+    work.mkdir(parents=True, exist_ok=True)
+    config, filled = work / "config.cfg", work / "filled.cfg"
+    config.unlink(missing_ok=True)
+    help_s = best_of(args.repeats, [*cli, "--help"])
+    # init config refuses to replace its output (both systems): first run writes, then --force
+    init_s = best_of(1, [*cli, "init", "config", str(config), "-p", "tagger"])
+    init_s = min(init_s, best_of(args.repeats - 1, [*cli, "init", "config", str(config), "-p", "tagger", "--force"]))
+    fill_args = [*cli, "init", "fill-config", str(config), str(filled)]
+    fill_s = best_of(args.repeats, fill_args + (["--force"] if args.system == "transfer-cli" else []))
+    emit({"help_seconds": help_s, "init_config_seconds": init_s, "fill_config_seconds": fill_s,
+          "repeats": args.repeats})
+
+
+if __name__ == "__main__":
+    main()
