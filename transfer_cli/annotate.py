@@ -12,6 +12,7 @@ from .fileio import atomic_file, check_output_file
 from .pipeline.build import load
 from .tokens import Doc
 from .tokens.docbin import DocBin
+from .tokens.docbin_writer import DocBinWriter
 
 INPUT_SUFFIXES = (".txt", ".jsonl", ".spacy")
 
@@ -102,12 +103,13 @@ def annotate_files(model_path: Union[str, Path], input_path: Union[str, Path], o
     count = 0
     with atomic_file(output_path, binary=output_path.suffix == ".spacy") as f:
         if output_path.suffix == ".spacy":
-            docbin = DocBin(store_user_data=False)
-            for doc in docs:
-                docbin.add(doc)
-                count += 1
-            if count:
-                f.write(docbin.to_bytes())
+            # spilled beside the output (not in a RAM-backed /tmp) and streamed: memory stays flat
+            with DocBinWriter(store_user_data=False, spill_dir=output_path.parent) as writer:
+                for doc in docs:
+                    writer.add(doc)
+                    count += 1
+                if count:
+                    writer.write(f)
         else:
             for doc in docs:
                 f.write(json.dumps(doc_to_json(doc), ensure_ascii=False) + "\n")

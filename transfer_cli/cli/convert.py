@@ -9,7 +9,7 @@ from wasabi import msg
 from ..errors import DataError, PathError, UserError
 from ..fileio import check_output_file, scratch_dir
 from ..tokens.doc import Doc
-from ..tokens.docbin import DocBin
+from ..tokens.docbin_writer import DocBinWriter
 from ..tokens.vocab import Vocab
 from ._util import app, handle_errors
 
@@ -76,15 +76,16 @@ def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", 
     with scratch_dir(output_dir / f"{files[0].stem}.spacy") as staging:
         for path in files:
             reader = DocReader(path, converter, vocab, n_sents=n_sents, make_doc=make_doc)
-            doc_bin = DocBin()
             stats = {"input": str(path), "docs": 0, "sentences": 0, "tokens": 0, "entities": 0}
-            for doc in reader:
-                doc_bin.add(doc)
-                _count(doc, stats)
-            if not stats["docs"]:
-                raise DataError("no documents found (the input is empty)", path=str(path))
             tmp_path = staging / f"{path.stem}.spacy"
-            doc_bin.to_disk(tmp_path)
+            # docs stream through the writer's spill files: memory stays flat as the input grows
+            with DocBinWriter(spill_dir=staging) as writer:
+                for doc in reader:
+                    writer.add(doc)
+                    _count(doc, stats)
+                if not stats["docs"]:
+                    raise DataError("no documents found (the input is empty)", path=str(path))
+                _write_docbin(writer, tmp_path)
             results.append((output_dir / tmp_path.name, stats, list(reader.warnings), tmp_path))
         for out_path, _, _, tmp_path in results:
             check_output_file(out_path, force=force)  # appeared while converting?
@@ -94,6 +95,14 @@ def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", 
             except OSError as e:
                 raise PathError(f"cannot write here: {e.strerror}", path=str(out_path)) from None
     return [(out_path, stats, warnings) for out_path, stats, warnings, _ in results]
+
+
+def _write_docbin(writer: DocBinWriter, path: Path) -> None:
+    try:
+        with path.open("xb") as out:
+            writer.write(out)
+    except OSError as e:  # e.g. disk full
+        raise PathError(f"cannot write here: {e.strerror}", path=str(path)) from None
 
 
 def _count(doc: Doc, stats: Dict) -> None:
