@@ -46,11 +46,21 @@ def read_inputs(nlp, path: Path, text_key: str) -> Iterator[Union[str, Doc]]:
                 if not isinstance(record, dict) or not isinstance(record.get(text_key), str):
                     raise DataError(f'expected a JSON object with a "{text_key}" string',
                                     path=str(file_path), line=line_no)
-                yield record[text_key]
+                yield _within_max_length(nlp, record[text_key], file_path, line_no)
         else:
-            for _, line in _lines(file_path):
+            for line_no, line in _lines(file_path):
                 if line.strip():
-                    yield line.rstrip("\n")
+                    yield _within_max_length(nlp, line.rstrip("\n"), file_path, line_no)
+
+
+def _within_max_length(nlp, text: str, path: Path, line_no: int) -> str:
+    """The text, or a DataError naming its line when it is longer than nlp.max_length
+    (the pipeline would refuse it too, without saying where it came from)."""
+    max_length = getattr(nlp, "max_length", None)
+    if max_length is not None and len(text) > max_length:
+        raise DataError(f"a text of {len(text):,} characters is longer than nlp.max_length ({max_length:,}): "
+                        "split it into smaller texts (one per line)", path=str(path), line=line_no)
+    return text
 
 
 def _lines(path: Path) -> Iterator[Tuple[int, str]]:

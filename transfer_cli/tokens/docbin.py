@@ -85,6 +85,27 @@ def _our_value(value: int, vocab: Vocab) -> int:
     return vocab.strings.add(SYMBOL_NAMES[value]) if 0 < value < N_SYMBOLS else value
 
 
+# Real .spacy files decompress to a few times their size (deflate's best is ~1000x): a
+# file that claims far more is refused before it can take gigabytes of memory.
+MAX_EXPANSION = 100
+MIN_DECOMPRESSED_LIMIT = 64 << 20
+
+
+def decompress_bounded(data: bytes, where: Optional[str] = None) -> bytes:
+    """zlib-decompress `data`, refusing output beyond MAX_EXPANSION times its size (at
+    least MIN_DECOMPRESSED_LIMIT): memory stays bounded whatever the stream claims."""
+    limit = max(MIN_DECOMPRESSED_LIMIT, MAX_EXPANSION * len(data))
+    decompressor = zlib.decompressobj()
+    out = decompressor.decompress(data, limit)
+    if not decompressor.eof:
+        if len(out) >= limit:
+            raise DataError(f"decompresses to more than {limit >> 20} MiB, over {MAX_EXPANSION} times its "
+                            f"{len(data):,} bytes: refused as a likely decompression bomb (real .spacy files "
+                            "compress far less)", path=where)
+        raise DataError("not a .spacy file (the zlib stream is truncated)", path=where)
+    return out
+
+
 class DocBin:
     """Docs packed for binary serialization in spaCy's `.spacy` format.
 
@@ -344,9 +365,11 @@ class DocBin:
         """Load from bytes; DataError (naming `path` if given) when they are not a DocBin."""
         where = str(path) if path is not None else None
         try:
-            msg = srsly.msgpack_loads(zlib.decompress(data))
+            msg = srsly.msgpack_loads(decompress_bounded(data, where))
         except zlib.error:
             raise DataError("not a .spacy file (zlib decompression failed)", path=where) from None
+        except DataError:
+            raise
         except Exception as e:  # msgpack raises several types for garbage
             raise DataError(f"not a .spacy file (msgpack: {e})", path=where) from None
         try:
