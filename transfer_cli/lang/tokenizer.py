@@ -27,6 +27,7 @@ from ..errors import DataError, PathError, UserError
 from ..tokens import attrs as A
 from ..tokens.doc import COL, Doc
 from ..tokens.vocab import Vocab
+from .pattern_guard import TimedPattern, guard
 from .rules import default_patterns, upgrade_pattern
 
 SearchFunc = Callable[[str], Optional["re.Match"]]
@@ -54,6 +55,7 @@ _WHOLE_REST = 64
 _AFFIX_WINDOW = 16
 _AFFIX_CONTEXT = 4
 _ATTR_NAMES = {A.ORTH: "ORTH", A.NORM: "NORM", "orth": "ORTH", "norm": "NORM", "ORTH": "ORTH", "NORM": "NORM"}
+_GUARDED_METHODS = ("search", "match", "finditer")
 _REGEX_FIELDS = ("prefix_search", "suffix_search", "infix_finditer", "token_match", "url_match")
 _FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"),
                  (re.ASCII, "a"))
@@ -590,7 +592,10 @@ def _as_method(value: Any, method: str) -> Any:
     if isinstance(value, str):
         value = re.compile(value)
     if isinstance(value, re.Pattern):
-        return getattr(value, method)
+        return getattr(guard(value), method)
+    owner = getattr(value, "__self__", None)
+    if isinstance(owner, re.Pattern) and getattr(value, "__name__", None) in _GUARDED_METHODS:
+        return getattr(guard(owner), value.__name__)  # a user's pattern gets a time limit
     if value is not None and not callable(value):
         raise UserError(f"tokenizer rule must be a compiled regex or its .{method}, not {type(value).__name__}")
     return value
@@ -598,7 +603,7 @@ def _as_method(value: Any, method: str) -> Any:
 
 def _pattern_of(func: Any) -> Optional[str]:
     owner = getattr(func, "__self__", None)
-    if isinstance(owner, re.Pattern):
+    if isinstance(owner, (re.Pattern, TimedPattern)):
         flags = owner.flags & ~re.UNICODE
         inline = "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
         return (f"(?{inline})" if inline else "") + owner.pattern
@@ -627,7 +632,7 @@ def _compile_setting(value: Any, name: str) -> Any:
         compiled = re.compile(value)
     except re.error as err:
         raise DataError(f"tokenizer setting {name} is not a valid regex: {err}") from err
-    return getattr(compiled, "finditer" if name == "infix_finditer" else "match"
+    return getattr(guard(compiled), "finditer" if name == "infix_finditer" else "match"
                    if name in ("token_match", "url_match") else "search")
 
 

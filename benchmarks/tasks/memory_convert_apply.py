@@ -1,0 +1,85 @@
+"""Peak memory of `convert` and `apply` at two input sizes: flat when the readers stream
+and the `.spacy` output is written in batches."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Union
+
+from harness import OURS, SPACY, Context, NotAvailable, Row
+
+from ._ewt import texts_and_gold_spans
+from .apply_processes import models
+
+# Input sizes in MB (BENCH_MEMORY_SIZES_MB, comma-separated): the JSONL files are EWT train's raw
+# sentences, one {"text": ...} per line, repeated until the file has that many bytes.
+SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_SIZES_MB", "10,100").split(",")]
+
+TITLE = "Peak memory of convert and apply as the input grows"
+DESCRIPTION = (
+    "Peak RSS (the command's own ru_maxrss, read with os.wait4 by a parent that runs it) of "
+    "`convert texts.jsonl OUT --lang en` (ours; spaCy's convert has no JSONL reader) and of "
+    "`apply MODEL texts.jsonl out.spacy` (both systems; the model of the apply_processes task: the tagger_ewt "
+    "task's tok2vec + tagger, or one trained for it) on JSONL files of "
+    f"{' and '.join(f'{s:g}' for s in SIZES_MB)} MB (BENCH_MEMORY_SIZES_MB): EWT train's raw sentences, one per "
+    "line, repeated to the size. One run per system and size: peak RSS does not drift like time does. "
+    "Flat means the figure does not grow with the input."
+)
+
+Result = Union[Dict[str, Any], NotAvailable]
+
+
+def make_input(ctx: Context, size_mb: float) -> Path:
+    path = ctx.work_dir / f"memory_texts_{size_mb:g}mb.jsonl"
+    target = int(size_mb * 1e6)
+    if path.exists() and path.stat().st_size >= target:
+        return path
+    texts = texts_and_gold_spans(ctx.data_dir / "en_ewt" / "en_ewt-ud-train.conllu")[0]
+    lines = [(json.dumps({"text": t}, ensure_ascii=False) + "\n").encode("utf8") for t in texts]
+    size = 0
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("wb") as out:
+        i = 0
+        while size < target:
+            out.write(lines[i % len(lines)])
+            size += len(lines[i % len(lines)])
+            i += 1
+    tmp.replace(path)
+    return path
+
+
+def run(ctx: Context) -> List[Row]:
+    inputs = {size: make_input(ctx, size) for size in SIZES_MB}
+    trained = models(ctx)
+    rows: List[Row] = []
+    for size, source in inputs.items():
+        converted: Dict[str, Result] = {}
+        for system in (SPACY, OURS):
+            converted[system] = ctx.measure(system, "memory_convert_apply.py", [
+                "--command", "convert", "--input", source, "--output", ctx.work_dir / f"memory_convert_{system}"])
+        applied: Dict[str, Result] = {}
+        for system in (SPACY, OURS):
+            if isinstance(trained[system], NotAvailable):
+                applied[system] = trained[system]
+                continue
+            model = Path(trained[system]["output"]) / "train" / "model-best"  # type: ignore[index]
+            applied[system] = ctx.measure(system, "memory_convert_apply.py", [
+                "--command", "apply", "--model", model, "--input", source,
+                "--output", ctx.work_dir / f"memory_apply_{system}.spacy"])
+
+        def peak(results: Dict[str, Result], system: str) -> Any:
+            result = results[system]
+            return result if isinstance(result, NotAvailable) else result["command_peak_rss_mb"]
+
+        def note(results: Dict[str, Result]) -> str:
+            ours = results[OURS]
+            if isinstance(ours, NotAvailable):
+                return ""
+            return f"ours: {ours['seconds']:,.0f} s, {ours['output_mb']:,.1f} MB .spacy written"
+
+        rows.append(Row(f"convert {size:g} MB JSONL: peak RSS, MB", peak(converted, OURS), peak(converted, SPACY),
+                        fmt="{:,.1f}", higher_is_better=False, notes=note(converted)))
+        rows.append(Row(f"apply {size:g} MB JSONL → .spacy: peak RSS, MB", peak(applied, OURS),
+                        peak(applied, SPACY), fmt="{:,.1f}", higher_is_better=False, notes=note(applied)))
+    return rows
