@@ -10,6 +10,7 @@ import tqdm
 from .errors import DataError, PathError
 from .fileio import atomic_file, check_output_file
 from .pipeline.build import load
+from .textfiles import iter_lines, parse_json_line
 from .tokens import Doc
 from .tokens.docbin import DocBin
 from .tokens.docbin_writer import DocBinWriter
@@ -21,6 +22,10 @@ def input_files(path: Path) -> List[Path]:
     if not path.exists():
         raise PathError("input path does not exist", path=str(path))
     if path.is_file():
+        if path.suffix not in INPUT_SUFFIXES:  # e.g. a .conllu corpus would be read as raw text, line by line
+            raise DataError(f"cannot apply a pipeline to a '{path.suffix}' file: expected raw text (.txt), JSONL "
+                            f"(.jsonl) or docs (.spacy; `transfer-cli convert` makes one of a corpus)",
+                            path=str(path))
         return [path]
     files = sorted(p for p in path.rglob("*") if p.suffix in INPUT_SUFFIXES and p.is_file())
     if not files:
@@ -34,23 +39,18 @@ def read_inputs(nlp, path: Path, text_key: str) -> Iterator[Union[str, Doc]]:
             for doc in DocBin().from_disk(file_path).get_docs(nlp.vocab):
                 yield doc.blank_copy()
         elif file_path.suffix == ".jsonl":
-            for line_no, line in _lines(file_path):
+            for line_no, line in iter_lines(file_path):
                 if not line.strip():
                     continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise DataError(f"invalid JSON ({e.msg})", path=str(file_path), line=line_no) from None
-                except RecursionError:
-                    raise DataError("JSON nested too deeply to read", path=str(file_path), line=line_no) from None
+                record = parse_json_line(line, path=file_path, line_no=line_no)
                 if not isinstance(record, dict) or not isinstance(record.get(text_key), str):
                     raise DataError(f'expected a JSON object with a "{text_key}" string',
                                     path=str(file_path), line=line_no)
                 yield _within_max_length(nlp, record[text_key], file_path, line_no)
         else:
-            for line_no, line in _lines(file_path):
+            for line_no, line in iter_lines(file_path):
                 if line.strip():
-                    yield _within_max_length(nlp, line.rstrip("\n"), file_path, line_no)
+                    yield _within_max_length(nlp, line, file_path, line_no)
 
 
 def _within_max_length(nlp, text: str, path: Path, line_no: int) -> str:
@@ -61,15 +61,6 @@ def _within_max_length(nlp, text: str, path: Path, line_no: int) -> str:
         raise DataError(f"a text of {len(text):,} characters is longer than nlp.max_length ({max_length:,}): "
                         "split it into smaller texts (one per line)", path=str(path), line=line_no)
     return text
-
-
-def _lines(path: Path) -> Iterator[Tuple[int, str]]:
-    """(line number, line) of a UTF-8 text file; bad bytes are a DataError."""
-    try:
-        with path.open(encoding="utf8") as f:
-            yield from enumerate(f, start=1)
-    except UnicodeDecodeError as e:
-        raise DataError(f"not UTF-8 text ({e.reason}); expected a UTF-8 encoded file", path=str(path)) from None
 
 
 def doc_to_json(doc: Doc) -> Dict[str, Any]:

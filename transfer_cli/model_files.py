@@ -3,10 +3,11 @@ come from anywhere. A symbolic link may not lead outside the directory, only
 regular files are read (never a device or FIFO, which can be endless or block),
 reads are bounded, and an empty, oversized or undecodable file is one error that
 names it. Errors never quote more than a short excerpt of a file."""
+import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import Any, List, Optional, Union
+from typing import Any, Dict, List, Optional, Union
 
 import srsly
 
@@ -136,3 +137,63 @@ def excerpt(text: str, length: int = 80) -> str:
     """At most `length` characters of `text` on one line, control characters escaped."""
     short = text[:length] + ("..." if len(text) > length else "")
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in short)
+
+
+# -- checksums of a saved directory's files ----------------------------------------------------------
+# meta.json's key for the SHA-256 of every file a pipeline was saved with but config.cfg
+# (which has its own key) and meta.json, by path relative to the directory. A garbled
+# weights or vectors file still unpacks (floats are floats) and predicts garbage: only a
+# checksum tells it from the file that was saved.
+FILE_CHECKSUMS_KEY = "file_sha256"
+UNCHECKED_FILES = ("config.cfg", "meta.json")
+
+
+def file_sha256(path: PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_checksums(root: PathLike) -> Dict[str, str]:
+    """{relative POSIX path: SHA-256} of the files under `root` (a directory being saved)."""
+    root = Path(root)
+    sums = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            relative = (Path(dirpath) / name).relative_to(root).as_posix()
+            if relative not in UNCHECKED_FILES:
+                sums[relative] = file_sha256(Path(dirpath) / name)
+    return sums
+
+
+def verify_file_checksums(root: PathLike, meta: Dict[str, Any], *, meta_path: Optional[PathLike] = None) -> None:
+    """Check every file meta.json lists against its SHA-256: a missing file is a PathError,
+    a different one a DataError, each naming the file. Run after check_saved_dir(root).
+    Directories saved before checksums were recorded (or assembled by hand) have none:
+    they load unchecked, as they always did."""
+    root = Path(root)
+    recorded = meta.get(FILE_CHECKSUMS_KEY)
+    if recorded is None:
+        return  # no checksums recorded (saved by an earlier version): nothing to check against
+    shown_meta = str(meta_path if meta_path is not None else root / "meta.json")
+    if not isinstance(recorded, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in recorded.items()):
+        raise DataError(f"'{FILE_CHECKSUMS_KEY}' should map file names to SHA-256 strings: damaged?",
+                        path=shown_meta)
+    for relative, expected in sorted(recorded.items()):
+        parts = Path(relative).parts
+        if Path(relative).is_absolute() or not parts or ".." in parts or "\\" in relative:
+            raise DataError(f"'{FILE_CHECKSUMS_KEY}' names a file outside the directory ({excerpt(relative)}): "
+                            f"damaged or crafted", path=shown_meta)
+        path = root / relative
+        if not path.exists() and not path.is_symlink():
+            raise PathError("the file is missing (meta.json lists it: an incomplete copy of the pipeline?)",
+                            path=str(path))
+        check_regular_file(path)
+        if file_sha256(path) != expected:
+            raise DataError("the file does not match its SHA-256 in meta.json: truncated, damaged or changed "
+                            f"after saving (copy the directory again, or save it again; to use it as it is, "
+                            f"remove '{FILE_CHECKSUMS_KEY}' from meta.json)", path=str(path))

@@ -17,7 +17,8 @@ from ..about import __version__
 from ..config.loading import load_config_from_str
 from ..errors import DataError, PathError, PipelineError, VersionWarning
 from ..fileio import OWNER_KEY, atomic_dir
-from ..model_files import TEXT_LIMIT, check_saved_dir, read_file_json, read_file_text, read_string_list
+from ..model_files import (FILE_CHECKSUMS_KEY, TEXT_LIMIT, check_saved_dir, file_checksums, read_file_json,
+                           read_file_text, read_string_list, verify_file_checksums)
 from .vectors import read_pipeline_vectors
 
 # "Pipeline" in annotations is the class of pipeline.py, named, not imported: pipeline.py
@@ -32,6 +33,7 @@ CONFIG_CHECKSUM_KEY = "config_sha256"
 def pipeline_meta(nlp: "Pipeline", config_text: Optional[str] = None) -> Dict[str, Any]:
     meta = dict(nlp.meta)
     meta.pop(CONFIG_CHECKSUM_KEY, None)
+    meta.pop(FILE_CHECKSUMS_KEY, None)  # a loaded pipeline's: recomputed over what is written
     if config_text is not None:
         meta[CONFIG_CHECKSUM_KEY] = _sha256(config_text)
     meta.setdefault("name", "pipeline")
@@ -72,7 +74,17 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
     # half-written one neither loads nor is taken for ours
     config_text = nlp.config.to_str()
     (path / "config.cfg").write_text(config_text, encoding="utf8")
-    srsly.write_json(path / "meta.json", pipeline_meta(nlp, config_text))
+    meta = pipeline_meta(nlp, config_text)
+    meta[FILE_CHECKSUMS_KEY] = file_checksums(path)
+    srsly.write_json(path / "meta.json", meta)
+
+
+def refresh_file_checksums(path: Path) -> None:
+    """Record the checksums again after a file of a pipeline being written (not yet in
+    place) was changed (init-vectors appends its words to strings.json)."""
+    meta = read_file_json(path / "meta.json", what="pipeline meta", expect=dict)
+    meta[FILE_CHECKSUMS_KEY] = file_checksums(path)
+    srsly.write_json(path / "meta.json", meta)
 
 
 def _sha256(text: str) -> str:
@@ -114,13 +126,15 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     if not path.is_dir():
         raise PathError(f"Pipeline directory not found: {path}")
     check_saved_dir(path)
+    meta_path = path / "meta.json"
+    if meta_path.exists() or meta_path.is_symlink():
+        meta = read_file_json(meta_path, what="pipeline meta", expect=dict)
+        verify_file_checksums(path, meta)  # before any file is read: a garbled one is named, not used
+        nlp.meta.update(meta)
+        warn_if_other_version(nlp.meta, path)
     strings_path = path / "vocab" / "strings.json"
     if strings_path.exists() or strings_path.is_symlink():
         nlp.vocab.strings.update(read_string_list(strings_path))
-    meta_path = path / "meta.json"
-    if meta_path.exists() or meta_path.is_symlink():
-        nlp.meta.update(read_file_json(meta_path, what="pipeline meta", expect=dict))
-        warn_if_other_version(nlp.meta, path)
     read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
         nlp.tokenizer.from_disk(path / "tokenizer")

@@ -6,7 +6,7 @@ from typing import Any, Callable, Union
 
 from ..config.registry import registry
 from ..errors import ConfigError, PathError, PipelineError
-from ..model_files import check_saved_dir, read_string_list
+from ..model_files import check_saved_dir, read_file_json, read_string_list, verify_file_checksums
 from ..tokens.vectors import Vectors
 from ..tokens.vectors.spacy_format import is_spacy_vectors_dir, read_spacy_vectors
 
@@ -41,6 +41,9 @@ def load_vectors(nlp: Any, path: Union[str, Path]) -> Vectors:
                           key="initialize.vectors")
     if path.is_dir():
         check_saved_dir(path)  # a directory from elsewhere: no links out of it, no devices or FIFOs
+        meta_path = path / "meta.json"
+        if meta_path.is_file():  # one this tool wrote records its files' checksums (spaCy's: none)
+            verify_file_checksums(path, read_file_json(meta_path, what="pipeline meta", expect=dict))
     table = read_spacy_vectors(path) if is_spacy_vectors_dir(path) else Vectors().from_disk(_table_dir(path))
     strings_path = path / "vocab" / "strings.json"
     if strings_path.exists():

@@ -22,6 +22,7 @@ from confection import Config
 from ..errors import DataError, PathError, UserError
 from ..fileio import dir_problem, replace_dir, scratch_dir
 from ..pipeline.build import pipeline_from_config
+from ..pipeline.serialize import refresh_file_checksums
 from ..tokens.vectors.loaders import open_vectors_file, read_vectors
 from ..tokens.vectors.npy import NpyWriter, truncate_rows
 from ..tokens.vectors.prune import nearest_rows
@@ -192,6 +193,7 @@ def _write_pipeline(lang: str, table: Vectors, words_path: Optional[Path], path:
     nlp.to_disk(path)
     if words_path is not None:
         _append_strings(path / "vocab" / "strings.json", words_path)
+        refresh_file_checksums(path)
 
 
 def _append_strings(strings_path: Path, words_path: Path, batch: int = 20000) -> None:

@@ -24,7 +24,7 @@ from ...tokens.doc import Doc
 from ...tokens.iob_utils import MISSING, iob_to_biluo, offsets_to_biluo_tags, tags_to_entities
 from ...tokens.span import Span
 from ...tokens.vocab import Vocab
-from ._lines import iter_lines
+from ._lines import iter_lines, parse_json_line
 
 _ENT_TAG = re.compile(r"^(O|-|[BILU]-\S+)$")
 
@@ -34,14 +34,7 @@ def _records(path: Union[str, Path]) -> Iterator[Any]:
     for lineno, line in iter_lines(path):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)  # stdlib: exact floats (ujson rounds 0.3 to 0.30000000000000004)
-        except ValueError as e:
-            raise DataError(f"invalid JSON ({e}); expected one JSON object per line", path=where,
-                            line=lineno) from None
-        except RecursionError:
-            raise DataError("JSON nested too deeply to read; expected one flat JSON object per line", path=where,
-                            line=lineno) from None
+        record = parse_json_line(line, path=where, line_no=lineno)  # stdlib json: exact floats
         if not isinstance(record, dict):
             raise DataError(f"expected a JSON object per line, found {type(record).__name__}", path=where,
                             line=lineno)
