@@ -6,6 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import typer
 from wasabi import msg
 
+from ..config.names import check_lang_code
 from ..errors import DataError, PathError, UserError
 from ..fileio import check_output_file, scratch_dir
 from ..tokens.doc import Doc
@@ -52,6 +53,7 @@ def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", 
     from ..training.readers import DocReader, input_files, resolve_converter  # the engine loads thinc: not for --help
 
     converter = resolve_converter(converter)
+    check_lang_code(lang)  # even when no raw text needs the tokenizer: a typo is an error, not a fallback
     if n_sents < 0:
         raise UserError(f"-n must be 0 (no limit) or more, not {n_sents}")
     input_path, output_dir = Path(input_path), Path(output_dir)

@@ -7,6 +7,7 @@ from confection import Config
 
 from ..errors import UserError
 from .defaults import TEMPLATES_DIR, load_packaged_config
+from .names import check_lang_code
 from .factories import get_factory_meta
 from .filling import fill_config
 
@@ -24,6 +25,7 @@ def init_config(*, lang: str = "en", pipeline: Sequence[str] = ("tagger", "ner")
     vectors: path of a vectors directory; static vectors are used in the embedding.
     shared: one tok2vec component with listeners; False gives each component its own.
     """
+    check_lang_code(lang)
     if optimize not in OPTIMIZE:
         raise UserError(f"--optimize must be one of {', '.join(OPTIMIZE)}, got '{optimize}'")
     if gpu and not shared:

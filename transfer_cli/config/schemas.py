@@ -3,6 +3,8 @@ A value is a type annotation, or FUNCTION / OPTIONAL_FUNCTION for settings that
 must be a block naming a registered function (`@optimizers = "Adam.v1"`)."""
 from typing import Annotated, Any, Callable, Dict, List, Optional
 
+from .names import lang_code_problem
+
 
 class FunctionBlock:
     def __init__(self, optional: bool) -> None:
@@ -39,7 +41,7 @@ OPTIONAL_FUNCTION = FunctionBlock(optional=True)
 
 # section -> (fields, whether settings not listed are allowed)
 NLP: Dict[str, Any] = {
-    "lang": str,
+    "lang": Annotated[str, ValueCheck(lang_code_problem)],
     "pipeline": List[str],
     "disabled": List[str],
     "tokenizer": FUNCTION,

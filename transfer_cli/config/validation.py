@@ -107,6 +107,42 @@ def check_function_block(block: Dict[str, Any], path: str, problems: List[Config
     func = registry.get(reg_name, func_name)
     args = {k: v for k, v in block.items() if k not in reg_keys}
     check_arguments(func, args, path, f"'{func_name}'", problems)
+    check_argument_ranges(reg_name, func_name, args, path, problems)
+
+
+def _number(check: Callable[[float], bool], expected: str) -> Callable[[Any], Optional[str]]:
+    """A check of a number (schedules, variables and other types are checked elsewhere)."""
+    def run(value: Any) -> Optional[str]:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or check(value):
+            return None
+        return f"must be {expected}, got {value}"
+    return run
+
+
+_POSITIVE = _number(lambda v: v > 0, "more than 0")
+_NOT_NEGATIVE = _number(lambda v: v >= 0, "0 or more")
+_BETA = _number(lambda v: 0 <= v < 1, "at least 0.0 and below 1.0")
+_LAYERS = _number(lambda v: v >= 1, "1 or more (with 0 layers each token's vector would see no context)")
+# Ranges the functions' type hints cannot say (thinc's optimizers take any float): a
+# negative learning rate trains away from the data, silently. By registry, then function
+# ("*": every function of the registry), then argument.
+ARGUMENT_RANGES: Dict[str, Dict[str, Dict[str, Callable[[Any], Optional[str]]]]] = {
+    "optimizers": {"*": {"learn_rate": _POSITIVE, "beta1": _BETA, "beta2": _BETA, "eps": _POSITIVE,
+                         "L2": _NOT_NEGATIVE, "grad_clip": _NOT_NEGATIVE}},
+    "architectures": {name: {"depth": _LAYERS} for name in (
+        "spacy.MaxoutWindowEncoder.v1", "spacy.MaxoutWindowEncoder.v2", "spacy.MishWindowEncoder.v1",
+        "spacy.MishWindowEncoder.v2", "spacy.HashEmbedCNN.v1", "spacy.HashEmbedCNN.v2")},
+}
+
+
+def check_argument_ranges(reg_name: str, func_name: str, args: Dict[str, Any], path: str,
+                          problems: List[ConfigProblem]) -> None:
+    ranges = ARGUMENT_RANGES.get(reg_name, {})
+    checks = {**ranges.get("*", {}), **ranges.get(func_name, {})}
+    for name, check in checks.items():
+        error = check(args[name]) if name in args else None
+        if error:
+            problems.append(ConfigProblem(f"{path}.{name}", error))
 
 
 def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,

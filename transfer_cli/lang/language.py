@@ -4,10 +4,9 @@ A language is a subclass of `LanguageDefaults` that overrides the class attribut
 and methods it needs; `get_lang_class(code)` finds it.
 The default rules are compiled once per process and shared by every tokenizer."""
 import importlib
-import re
 from typing import Callable, ClassVar, Dict, FrozenSet, Optional, Type
 
-from ..errors import UserError
+from ..config.names import check_lang_code
 from ..tokens.vocab import Vocab
 from .exceptions import Exceptions, base_exceptions
 from .rules import default_regexes
@@ -78,14 +77,10 @@ LANGUAGES: Dict[str, str] = {
     "en": "transfer_cli.lang.en:English",
     "xx": "transfer_cli.lang.language:MultiLanguage",
 }
-_LANG_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
-
-
 def get_lang_class(lang: str) -> Type[LanguageDefaults]:
     """The defaults class of a language code. Codes without their own data fall back to
     the language-independent rules (a subclass of MultiLanguage carrying that code)."""
-    if not isinstance(lang, str) or not _LANG_CODE.match(lang):
-        raise UserError(f"'{lang}' is not a language code (expected e.g. 'en'); supported: {sorted(LANGUAGES)}")
+    check_lang_code(lang)
     target = LANGUAGES.get(lang)
     if target is None:
         return type(f"Generic_{lang}", (MultiLanguage,), {"lang": lang, "name": f"{lang} (generic rules)"})

@@ -19,6 +19,7 @@ import numpy
 import srsly
 from confection import Config
 
+from ..config.names import check_lang_code
 from ..errors import DataError, PathError, UserError
 from ..fileio import dir_problem, replace_dir, scratch_dir
 from ..pipeline.build import pipeline_from_config
@@ -69,6 +70,9 @@ def init_vectors(lang: str, vectors_loc: Path, output_dir: Path, *, truncate: in
         raise UserError(f"--attr must be one of {', '.join(KEY_ATTRS)}, got '{attr}'")
     if truncate < 0:
         raise UserError(f"--truncate must be 0 (read everything) or a positive number of rows, got {truncate}")
+    if prune == 0 or prune < -1:
+        raise UserError(f"--prune must be a positive number of rows to keep (or -1: no pruning), got {prune}")
+    check_lang_code(lang)  # before the (long) read of the vectors file
     if mode == "floret" and truncate > 0:
         raise UserError("--truncate cannot be used with --mode floret: a floret table needs all its rows "
                         "(they are hash buckets)")
