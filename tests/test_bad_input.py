@@ -174,7 +174,7 @@ def test_apply_bad_input_is_one_line(tmp_path):
     bad = tmp_path / "in.jsonl"
     bad.write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n')
     assert_one_error_line(runner.invoke(app, ["apply", str(model), str(bad), str(tmp_path / "o1.jsonl")]),
-                          f"{bad}: not UTF-8 text")
+                          f"{bad}:2: not valid UTF-8: byte 0xe9")
     bad.write_text('{"text": "ok"}\n\n{"text": 5}\n')
     assert_one_error_line(runner.invoke(app, ["apply", str(model), str(bad), str(tmp_path / "o2.jsonl")]),
                           f'{bad}:3: expected a JSON object with a "text" string')

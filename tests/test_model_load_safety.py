@@ -24,6 +24,7 @@ from transfer_cli.config.names import component_name_problem
 from transfer_cli.config.quickstart import init_config
 from transfer_cli.errors import ConfigError, DataError, PathError, PipelineError, UserError
 from transfer_cli.ml.weights import model_to_bytes
+from transfer_cli.model_files import file_sha256
 from transfer_cli.pipeline.build import pipeline_from_config
 from transfer_cli.pipeline.vectors import load_vectors
 from transfer_cli.tokens.vectors import Vectors
@@ -323,6 +324,10 @@ def test_a_pickled_torch_payload_never_runs_even_when_torch_is_told_to_unpickle(
         blob["format"] = "safetensors"
     msg["shims"][i][j] = srsly.msgpack_dumps(blob)
     weights.write_bytes(srsly.msgpack_dumps(msg))
+    # whoever crafts the file also records its checksum: the checksum guards against damage, not attacks
+    meta = srsly.read_json(model / "meta.json")
+    meta["file_sha256"]["tok2vec/model"] = file_sha256(weights)
+    srsly.write_json(model / "meta.json", meta)
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     with pytest.raises(PipelineError, match="PyTorch weights") as info:
         transfer_cli.load(model)
@@ -344,6 +349,10 @@ def test_pretrained_tok2vec_weights_never_reach_torch_load(lstm_model, tmp_path,
     msg, [(i, j)] = _torch_shim_blobs(weights)
     msg["shims"][i][j] = srsly.msgpack_dumps({"config": {}, "state": pickle.dumps(_Payload(marker))})
     weights.write_bytes(srsly.msgpack_dumps(msg))
+    # whoever crafts the file also records its checksum: the checksum guards against damage, not attacks
+    meta = srsly.read_json(model / "meta.json")
+    meta["file_sha256"]["tok2vec/model"] = file_sha256(weights)
+    srsly.write_json(model / "meta.json", meta)
     monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     with pytest.raises(DataError, match="PyTorch weights not stored as safetensors"):
         load_pretrained_tok2vec(target, values, weights)

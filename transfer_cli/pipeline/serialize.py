@@ -5,6 +5,7 @@ safetensors. Writes go to a hidden sibling directory that is renamed into place
 Reads treat the directory as untrusted: links may not lead outside it, only
 regular files are read, and an empty or damaged file is one error naming it."""
 import hashlib
+import os
 import re
 import warnings
 from pathlib import Path
@@ -16,7 +17,7 @@ from confection import Config
 from ..about import __version__
 from ..config.loading import load_config_from_str
 from ..errors import DataError, PathError, PipelineError, VersionWarning
-from ..fileio import OWNER_KEY, atomic_dir
+from ..fileio import OWNER_KEY, atomic_dir, recover
 from ..model_files import (FILE_CHECKSUMS_KEY, TEXT_LIMIT, check_saved_dir, file_checksums, read_file_json,
                            read_file_text, read_string_list, verify_file_checksums)
 from .vectors import read_pipeline_vectors
@@ -94,6 +95,8 @@ def _sha256(text: str) -> str:
 def read_pipeline_config(path: Path) -> Config:
     """The config.cfg of a saved pipeline directory (checked as a whole first)."""
     path = Path(path)
+    if not os.path.lexists(path):
+        recover(path)  # a save killed between its two renames left the complete model beside it: put it back
     if not path.exists():
         raise PathError("pipeline directory not found", path=str(path))
     check_saved_dir(path)

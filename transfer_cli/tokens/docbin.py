@@ -274,10 +274,18 @@ class DocBin:
             a, b = int(starts[k]), int(starts[k] + lengths[k])
             doc = Doc._from_prepared(vocab, words[a:b], spaces_list[a:b], cols[a:b].copy())
             doc.cats = dict(self.cats[i]) if i < len(self.cats) else {}
-            if i < len(self.span_groups):
-                self._span_groups_from_bytes(doc, self.span_groups[i])
-            if i < len(self.user_data) and self.user_data[i] is not None and self.user_data[i] != _EMPTY_MAP:
-                doc.user_data.update(srsly.msgpack_loads(self.user_data[i], use_list=False))
+            try:
+                if i < len(self.span_groups):
+                    self._span_groups_from_bytes(doc, self.span_groups[i])
+                if i < len(self.user_data) and self.user_data[i] is not None and self.user_data[i] != _EMPTY_MAP:
+                    user_data = srsly.msgpack_loads(self.user_data[i], use_list=False)
+                    if not isinstance(user_data, dict):
+                        raise ValueError(f"user_data must be a map, not {type(user_data).__name__}")
+                    doc.user_data.update(user_data)
+            except DataError:
+                raise
+            except Exception as e:  # msgpack and struct raise several unrelated types on damaged bytes
+                raise DataError(f"doc {i}: damaged span groups or user_data ({type(e).__name__}: {e})") from None
             yield doc
 
     @staticmethod
@@ -317,6 +325,8 @@ class DocBin:
             spans = []
             for span_bytes in group["spans"]:
                 _id, kb_id, label, start, end, _sc, _ec = struct.unpack(_SPAN_STRUCT, span_bytes)
+                if not 0 <= start <= end <= len(doc):
+                    raise ValueError(f"a span [{start}, {end}) outside the doc ({len(doc)} tokens)")
                 spans.append(Span(doc, start, end, label=_our_value(label, doc.vocab),
                                   kb_id=_our_value(kb_id, doc.vocab)))
             for key in keys or [group["name"]]:
@@ -414,6 +424,7 @@ class DocBin:
         for name, values in (("cats", self.cats), ("flags", self.flags), ("span_groups", self.span_groups)):
             if len(values) != n_docs:
                 raise ValueError(f"{len(values)} {name} entries for {n_docs} docs")
+        _check_doc_entries(self.cats, self.flags, self.span_groups, self.user_data)
         self._check_strings(flat_tokens)
         self._symbol_strings = set()
         for j, attr in enumerate(attrs):  # spaCy's symbol IDs -> our hashes, all docs at once
@@ -461,3 +472,21 @@ class DocBin:
         except OSError as e:
             raise PathError(f"cannot read {path}: {e.strerror}") from None
         return self.from_bytes(data, path=path)
+
+
+def _check_doc_entries(cats: List[Any], flags: List[Any], span_groups: List[Any], user_data: List[Any]) -> None:
+    """The per-doc fields of a .spacy file have the types the docs are built from: a
+    file that lies about them is one error here, not a crash (or odd cats) later."""
+    for i, doc_cats in enumerate(cats):
+        if not isinstance(doc_cats, dict) or not all(
+                isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                for k, v in doc_cats.items()):
+            raise ValueError(f"doc {i}: cats must map label strings to numbers")
+    for i, doc_flags in enumerate(flags):
+        if not isinstance(doc_flags, dict) or not isinstance(doc_flags.get("has_unknown_spaces", False), bool):
+            raise ValueError(f"doc {i}: flags must be a map with a boolean has_unknown_spaces")
+    for i, data in enumerate(span_groups):
+        if not isinstance(data, bytes):
+            raise ValueError(f"doc {i}: span_groups must be bytes")
+    if len(user_data) != len(cats) or not all(data is None or isinstance(data, bytes) for data in user_data):
+        raise ValueError(f"user_data must hold one bytes entry (or null) per doc ({len(cats)})")

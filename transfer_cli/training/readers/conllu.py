@@ -87,6 +87,10 @@ def read_conllu(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
                                 line=head_lines[i])
             else:
                 group.heads.append(offset + (head - 1 if head else i))
+        cycle = _head_cycle([row[4] for row in rows])
+        if cycle is not None:
+            raise DataError(f"HEAD {rows[cycle][4]} of word {cycle + 1} is on a cycle: following the HEADs from "
+                            f"a word must reach the root (HEAD 0)", path=where, line=head_lines[cycle])
         group.sent_starts.append(True)
         group.sent_starts.extend([False] * (n - 1))
         group.n_sents += 1
@@ -178,3 +182,22 @@ def read_conllu(path: Union[str, Path], vocab: Vocab, *, n_sents: int = 1,
         end_sentence()
     if group.n_sents:
         yield group.to_doc(vocab)
+
+
+def _head_cycle(heads: List[Optional[int]]) -> Optional[int]:
+    """The index of a word whose HEAD chain (1-based IDs, 0 the root, None missing) loops
+    back on itself, or None. A word that is its own HEAD would otherwise read as a root."""
+    state = [0] * len(heads)  # 0 not seen, 1 on the chain being followed, 2 leads to a root
+    for start in range(len(heads)):
+        chain = []
+        i: Optional[int] = start
+        while i is not None and state[i] == 0:
+            state[i] = 1
+            chain.append(i)
+            head = heads[i]
+            i = head - 1 if head else None
+        if i is not None and state[i] == 1:
+            return i
+        for j in chain:
+            state[j] = 2
+    return None
