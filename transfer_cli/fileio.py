@@ -281,6 +281,20 @@ def check_output_file(output: PathLike, *, inputs: Iterable[PathLike] = (), forc
         raise PathError("is a directory: expected a file path", path=str(output))
     if os.path.lexists(output) and not force:
         raise PathError("the output file exists: pass --force to overwrite it", path=str(output))
+    check_writable(output)
+
+
+def check_writable(target: PathLike) -> None:
+    """Refuse (PathError) a target whose nearest existing folder cannot be written
+    (read-only, or not ours): checked before a long run, not when its output is saved."""
+    target = Path(target)
+    current = target.parent if str(target.parent) else Path(".")
+    while not os.path.isdir(current) and current.parent != current:
+        current = current.parent
+    if not os.access(current, os.W_OK | os.X_OK):
+        shown = "" if current == target.parent else f" (the nearest existing folder, {current})"
+        raise PathError(f"cannot write here: the folder{shown} is read-only or not yours: choose another output",
+                        path=str(target))
 
 
 def _relation(output: Path, source: Path) -> Optional[str]:

@@ -12,7 +12,7 @@ from confection import Config
 
 from ..config.filling import check_config
 from ..errors import PathError
-from ..fileio import dir_problem, recover, write_text_atomic
+from ..fileio import check_writable, dir_problem, recover, write_text_atomic
 from .checkpoint import CHECKPOINT_DIR, Checkpoint, config_fingerprint, read_checkpoint, restore_checkpoint, \
     save_checkpoint
 from .distributed import DataParallel
@@ -142,6 +142,7 @@ def check_output_dir(path: Path) -> None:
     Also restores what a killed save left (see fileio.recover)."""
     if path.exists() and not path.is_dir():
         raise PathError("--output must be a folder, but a file of that name exists", path=str(path))
+    check_writable(path / "model-best")  # before training, not at its first save
     for name in ("model-best", "model-last", CHECKPOINT_DIR):
         recover(path / name)
         problem = dir_problem(path / name)
