@@ -56,11 +56,16 @@ def read_config_text(path: PathLike) -> "tuple[str, str]":
     if path.is_dir():
         raise PathError("expected a config file, got a directory", path=str(path))
     try:
-        return path.read_text(encoding="utf8"), str(path)
+        text = path.read_text(encoding="utf8")
     except UnicodeDecodeError as e:
         raise ConfigError(f"not a UTF-8 text file ({e.reason} at byte {e.start})", path=str(path)) from e
     except OSError as e:
         raise PathError(f"cannot read the config file: {e.strerror}", path=str(path)) from e
+    text = text[1:] if text.startswith("\ufeff") else text  # a byte order mark (Windows editors) is not text
+    if not text.strip():  # would otherwise train (or fill) an empty pipeline without a word
+        raise ConfigError("the config file is empty: expected sections such as [nlp] and [components] "
+                          "(`transfer-cli init-config` writes a starting point)", path=str(path))
+    return text, str(path)
 
 
 def parse_config_text(text: str, source: Optional[ConfigSource] = None) -> Config:
