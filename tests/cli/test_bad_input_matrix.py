@@ -865,7 +865,7 @@ def _(ctx):
 
 
 TRF_FILES = ["transformer/hf/model.safetensors", "transformer/hf/tokenizer.json", "transformer/hf/config.json",
-             "transformer/hf/vocab.txt", "transformer/hf/tokenizer_config.json"]
+             "transformer/hf/tokenizer_config.json"]
 
 
 def _damaged_trf_case(relative: str, how: str) -> Callable[[Ctx], Case]:
