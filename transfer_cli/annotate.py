@@ -3,7 +3,7 @@ annotate in batches (in one process or several, in input order either way), writ
 .spacy or JSONL atomically."""
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple, Union
+from typing import Any, Dict, Iterator, List, Union
 
 import tqdm
 

@@ -17,13 +17,13 @@ import os
 import shutil
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 import pytest
 import srsly
-from conftest import EWT_DEV, EWT_TRAIN, SAMPLE
+from conftest import EWT_DEV, SAMPLE
 from matrix_fixtures import tiny_model, tiny_model_dir, tiny_trf_model_dir  # noqa: F401  (fixtures)
 from typer.testing import CliRunner
 
@@ -116,13 +116,6 @@ def drop_checksums(model: Path) -> None:
     """What a pipeline saved before checksums were recorded looks like: no check."""
     meta = srsly.read_json(model / "meta.json")
     meta.pop(FILE_CHECKSUMS_KEY)
-    srsly.write_json(model / "meta.json", meta)
-
-
-def record_checksum(model: Path, relative: str) -> None:
-    """Record a crafted file's checksum, as whoever crafts a model would."""
-    meta = srsly.read_json(model / "meta.json")
-    meta[FILE_CHECKSUMS_KEY][relative] = file_sha256(model / relative)
     srsly.write_json(model / "meta.json", meta)
 
 
@@ -363,11 +356,6 @@ def _vectors_text() -> bytes:
     return GLOVE.read_bytes()
 
 
-@pytest.fixture(scope="module")
-def glove_bytes() -> bytes:
-    return _vectors_text()
-
-
 @case("init-vectors: truncated .gz")
 def _(ctx):
     data = gzip.compress(_vectors_text())
@@ -421,7 +409,8 @@ def _(ctx):
     data = _vectors_text()
     assert data.startswith(b"the ")
     path = ctx.file("vectors.txt", b"th\xe9" + data[3:])
-    return Case(["init-vectors", "en", path, ctx.tmp / "vec"], f"{path}:1: the word is not valid UTF-8", ctx.tmp / "vec")
+    return Case(["init-vectors", "en", path, ctx.tmp / "vec"], f"{path}:1: the word is not valid UTF-8",
+                ctx.tmp / "vec")
 
 
 @case("init-vectors: --prune -5")
@@ -906,8 +895,9 @@ def _(ctx):
                                                              "--training.eval_frequency", 1)])
     assert first.exit_code == 0, first.output
     out = ctx.tmp / "out"
-    return Case(ctx.train(config, "--components.tok2vec.model.encode.width", 24, "--components.tok2vec.model.encode.depth",
-                          1, "--training.eval_frequency", 1, "--resume"), "saved by a run of another config", out)
+    return Case(ctx.train(config, "--components.tok2vec.model.encode.width", 24,
+                          "--components.tok2vec.model.encode.depth", 1, "--training.eval_frequency", 1, "--resume"),
+                "saved by a run of another config", out)
 
 
 # -- command-line usage errors: exit 2 from click --------------------------------------------------

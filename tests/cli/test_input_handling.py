@@ -199,7 +199,8 @@ def test_apply_and_convert_refuse_a_read_only_folder_before_any_work(tiny_model,
     folder = read_only(tmp_path / "ro")
     text = tmp_path / "in.txt"
     text.write_text("Hello\n")
-    for args in (["apply", tiny_model, text, folder / "out.jsonl"], ["apply", tiny_model, text, folder / "a" / "o.spacy"],
+    for args in (["apply", tiny_model, text, folder / "out.jsonl"],
+                 ["apply", tiny_model, text, folder / "a" / "o.spacy"],
                  ["convert", EWT_DEV, folder / "corpus"]):
         result = run(*args)
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
