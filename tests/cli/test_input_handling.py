@@ -231,3 +231,38 @@ def test_check_writable_names_the_nearest_existing_folder(tmp_path, read_only):
         fileio.check_writable(folder / "a" / "b" / "out.jsonl")
     fileio.check_writable(tmp_path / "a" / "b" / "out.jsonl")  # writable: no error, nothing created
     assert not (tmp_path / "a").exists()
+
+
+# -- labels a model does not know -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ner_and_textcat_model(tmp_path_factory) -> Path:
+    from transfer_cli.tokens.example import Example
+
+    nlp = transfer_cli.blank("en")
+    nlp.add_pipe("ner")
+    # a bag-of-words model: the factory's default (with its own tok2vec) does not build from
+    # add_pipe on main today (an unresolved ${model.tok2vec.embed.width}; not this test's subject)
+    nlp.add_pipe("textcat", config={"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
+                                              "ngram_size": 1, "no_output_layer": False, "nO": None}})
+    examples = [Example.from_dict(nlp.make_doc(text), {"entities": ents, "cats": cats}) for text, ents, cats in [
+        ("Alice met Bob", [(0, 5, "PERSON"), (10, 13, "PERSON")], {"GREETING": 0.0, "MEETING": 1.0}),
+        ("Hello Carol", [(6, 11, "PERSON")], {"GREETING": 1.0, "MEETING": 0.0})]]
+    nlp.initialize(lambda: examples)
+    path = tmp_path_factory.mktemp("labels") / "model"
+    nlp.to_disk(path)
+    return path
+
+
+def test_evaluate_names_gold_labels_the_model_does_not_know_in_one_line_each(ner_and_textcat_model, tmp_path):
+    """They can only count as misses: the scores are reported, with one warning line per
+    component naming the labels (not a Python warning with its source line)."""
+    data = tmp_path / "gold.jsonl"
+    data.write_text(json.dumps({"text": "Alice went to Paris", "entities": [[0, 5, "ALIEN"]],
+                                "cats": {"COMPLAINT": 1.0}}) + "\n")
+    result = run("evaluate", ner_and_textcat_model, data)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert result.output.count("⚠") == 2, result.output
+    assert "⚠ Component 'ner': the evaluation data has entity labels this model was not trained on: ALIEN" in flat
+    assert "⚠ Component 'textcat': the gold data has labels it was not trained on: 'COMPLAINT'" in flat
+    assert "scoring.py" not in flat and "Warning:" not in flat, result.output

@@ -20,7 +20,7 @@ import numpy
 from thinc.api import Model, Optimizer, set_dropout_rate
 
 from ..config.factories import register_factory
-from ..errors import ConfigError, DataError, PipelineError
+from ..errors import ConfigError, DataError, DataWarning, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..ml.ner_transitions import MISSING, BiluoMoves, feature_ids, greedy_decode
 from ..ml.parser import set_n_actions
@@ -35,8 +35,9 @@ ORACLES = ("dynamic", "static")
 MAX_EXAMPLES_SHOWN = 5
 
 
-class EntityRecognizerWarning(UserWarning):
-    """Annotation the entity recognizer had to ignore (misaligned or unknown entities)."""
+class EntityRecognizerWarning(DataWarning):
+    """Annotation the entity recognizer had to ignore (misaligned or unknown entities);
+    a DataWarning, so the CLI shows it as one line."""
 
 
 class EntityRecognizer(TrainableComponent):

@@ -14,7 +14,7 @@ import numpy
 from thinc.api import Model
 
 from ..config.factories import register_factory
-from ..errors import ConfigError, DataError, PipelineError
+from ..errors import ConfigError, DataError, DataWarning, PipelineError
 from ..ml.listeners import find_listeners, listeners_inferring_shapes
 from ..scoring import textcat_multilabel_score, textcat_score
 from ..tokens import Doc
@@ -218,7 +218,7 @@ class TextCategorizer(TrainableComponent):
             listing = ", ".join(f"'{label}' ({count} examples)" for label, count in unknown.items())
             warnings.warn(f"Component '{self.name}': the gold data has labels it was not trained on: {listing}; "
                           f"they are left out of the cats_* scores (known labels: {list(self.labels)})",
-                          stacklevel=2)
+                          DataWarning, stacklevel=2)
         settings = {"labels": self.labels, "threshold": self.threshold, "positive_label": self.positive_label,
                     **kwargs}
         scorer = self.scorer or (textcat_multilabel_score if self.multi_label else textcat_score)
