@@ -6,7 +6,6 @@ from typing import Callable, Dict, List, Optional, Tuple
 import typer
 from wasabi import msg
 
-from ..config.names import check_lang_code
 from ..errors import DataError, PathError, UserError
 from ..fileio import check_output_file, scratch_dir
 from ..tokens.doc import Doc
@@ -50,6 +49,7 @@ def run_convert(input_path: Path, output_dir: Path, *, converter: str = "auto", 
                 lang: str = "en", force: bool = False) -> List[Tuple[Path, Dict, List[str]]]:
     """Convert every input file; all outputs appear together at the end, or none on
     error (no file, and no new folder). An existing output file is an error unless `force`."""
+    from ..config.names import check_lang_code  # beside the engine: the config package loads confection
     from ..training.readers import DocReader, input_files, resolve_converter  # the engine loads thinc: not for --help
 
     converter = resolve_converter(converter)
