@@ -291,3 +291,18 @@ def test_unknown_labels_at_evaluation_warn_and_are_left_out(trained, tmp_path):
     assert "poetry" not in scores["cats_f_per_type"]
     code, output = cli("evaluate", out / "model-best", dev)
     assert code == 0 and "cats_score" in output
+
+
+@pytest.mark.parametrize("factory", ["textcat", "textcat_multilabel"])
+def test_add_pipe_with_the_default_model(factory):
+    """The factory's default model (the ensemble: a tok2vec of width 64 and a bag of words)
+    builds from code, with no config given, and predicts."""
+    nlp = transfer_cli.blank("en")
+    textcat = nlp.add_pipe(factory)
+    from transfer_cli.training import Example
+
+    examples = [Example.from_dict(nlp.make_doc(text), {"cats": {"A": float(a), "B": float(not a)}})
+                for text, a in (("a short text", True), ("another one", False))]
+    nlp.initialize(lambda: examples)
+    assert nlp("a short text").cats.keys() == {"A", "B"}
+    assert nlp.config["components"][factory]["model"]["tok2vec"]["encode"]["width"] == 64

@@ -40,7 +40,7 @@ include_static_vectors = false
 
 [model.tok2vec.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
-width = ${model.tok2vec.embed.width}
+width = 64
 window_size = 1
 maxout_pieces = 3
 depth = 2
