@@ -13,6 +13,7 @@ from transfer_cli.errors import ConfigError
 from transfer_cli.ml.featurize import FeatureExtractor, extract_keys
 from transfer_cli.tokens import Doc, Vocab, hash_string
 from transfer_cli.tokens import attrs as A
+from transfer_cli.tokens.lex_attrs import compute_flags, word_shape
 
 SAMPLE = Path(__file__).parent.parent / "sample_data"
 TRAIN = SAMPLE / "en_ewt" / "train.conllu"
@@ -204,3 +205,32 @@ def test_other_attribute_arguments_are_checked_too():
     doc = annotated_doc()
     (keys, _, lengths), _ = model([doc], is_train=False)
     assert lengths.tolist() == [len(doc) * 2 - 1] and set(doc.to_array("LOWER").tolist()) <= set(keys.tolist())
+
+
+def _shape_by_chars(text):
+    """word_shape's rule, char by char: the reference for its string-method shortcut on ASCII."""
+    if len(text) >= 100:
+        return "LONG"
+    shape, last, run = [], "", 0
+    for char in text:
+        kind = ("X" if char.isupper() else "x") if char.isalpha() else "d" if char.isdigit() else char
+        run = run + 1 if kind == last else 0
+        last = kind
+        if run < 4:
+            shape.append(kind)
+    return "".join(shape)
+
+
+@pytest.mark.parametrize("text", ["", "Apple", "Xxxxxxxxx", "ABCDEFG", "1999-2000!!!!!!", "\n\n\n\n\n\n\n", "a.b.c.d.e.f",
+                                  "Straße", "ǅemal", "٣٤٥٦٧٨", "a" * 99, "a" * 100, "MiXeD123..."])
+def test_word_shape_matches_char_rule(text):
+    assert word_shape(text) == _shape_by_chars(text)
+
+
+def test_flag_overrides_apply_to_letters_and_digits_too():
+    # letters-and-digits strings skip the punctuation-like checks, but not a language's own check
+    assert not compute_flags("abc") & (1 << A.IS_PUNCT)
+    assert compute_flags("abc", overrides={A.IS_PUNCT: lambda t: True}) & (1 << A.IS_PUNCT)
+    assert compute_flags("the", frozenset({"the"})) & (1 << A.IS_STOP)
+    assert not compute_flags("the", frozenset({"the"}), {A.IS_STOP: lambda t: False}) & (1 << A.IS_STOP)
+    assert compute_flags("!!") & (1 << A.IS_PUNCT) and compute_flags("ab1") & (1 << A.IS_ASCII)

@@ -12,7 +12,8 @@ from transfer_cli.lang import LANGUAGES, Tokenizer, create_tokenizer, get_lang_c
 from transfer_cli.lang.en import English, create_english_tokenizer, english_vocab
 from transfer_cli.lang.en.lex_attrs import like_num
 from transfer_cli.lang.language import MultiLanguage
-from transfer_cli.tokens import Vocab
+from transfer_cli.tokens import Doc, Vocab, attrs
+from transfer_cli.tokens.columns import COL
 
 FIXTURE = Path(__file__).parent / "fixtures" / "spacy_en_tokens.json"
 
@@ -271,3 +272,44 @@ def test_registered_tokenizer_factory():
     assert isinstance(tokenizer, Tokenizer) and tokenizer.vocab is nlp.vocab
     assert words(tokenizer, "isn't") == ["is", "n't"]
     assert [t.text for t in nlp.make_doc("isn't")] == ["is", "n't"]
+
+
+# -- the cached fast path: its Docs are the ones Doc(vocab, words, spaces) makes ------------------
+FAST_PATH_TEXTS = ["", " ", "Hello, world!", "I don't know :) ", " a\n\nb\tc  d ", "gonna go (U.S.A.) — 3.5%",
+                   "x", "Hi:):)", "naïve café\u00a0ünïcode 中文", "e-mail me at a@b.co or www.example.com!"]
+
+
+@pytest.mark.parametrize("text", FAST_PATH_TEXTS)
+def test_tokenizer_docs_match_docs_built_from_words(text):
+    tokenizer = create_english_tokenizer()
+    for _ in range(2):  # the first call fills the chunk cache, the second reads it
+        doc = tokenizer(text)
+        words_, spaces, norms, _ = tokenizer._split_text(text)
+        expected = Doc(tokenizer.vocab, words_, spaces)
+        for i, norm in norms.items():
+            expected.cols[i, COL[attrs.NORM]] = tokenizer.vocab.strings.add(norm)
+        assert doc.text == text
+        assert (doc.words, doc.spaces) == (expected.words, expected.spaces)
+        assert all(type(s) is bool for s in doc.spaces)
+        assert doc.cols.dtype == expected.cols.dtype and (doc.cols == expected.cols).all()
+        assert (doc.tensor.shape, doc.cats, doc.user_data, doc.spans) == ((0, 0), {}, {}, {})
+
+
+def test_new_vocab_empties_the_cache():
+    # the cache keeps each chunk's lexeme row numbers, which belong to the Vocab that made them
+    tokenizer = create_english_tokenizer()
+    tokenizer("zebra crossing")
+    other = english_vocab()
+    other.lexeme_row("unrelated")  # row numbers differ between the two vocabularies
+    tokenizer.vocab = other
+    doc = tokenizer("zebra crossing")
+    assert doc.vocab is other
+    assert [t.lower_ for t in doc] == ["zebra", "crossing"]
+    assert (doc.cols[:, :7] == other.lexeme_rows(["zebra", "crossing"])).all()
+
+
+def test_lexeme_norm_change_reaches_cached_chunks():
+    tokenizer = create_english_tokenizer()
+    assert [t.norm_ for t in tokenizer("colour me")] == ["colour", "me"]
+    tokenizer.vocab.set_lexeme_norm("colour", "color")
+    assert [t.norm_ for t in tokenizer("colour me")] == ["color", "me"]

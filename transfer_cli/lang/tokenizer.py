@@ -15,11 +15,12 @@ any other whitespace run (minus that first space) is a token of its own, so
 4. special cases made of several affix pieces (":)" = ":" + ")") are then
    matched over the chunk's tokens and merged back.
 
-Chunks repeat a lot in running text, so each chunk's tokens are cached; only
-unseen chunks run the regexes.
+Chunks repeat a lot in running text, so each chunk's tokens are cached, ready for
+the Doc (lexeme rows found, lengths known); only unseen chunks run the regexes.
 """
 import json
 import re
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -35,13 +36,14 @@ FinditerFunc = Callable[[str], Iterator["re.Match"]]
 SpecialTokens = List[Dict[str, str]]
 # one token of a chunk: (text, norm or None, the rule that made it)
 Piece = Tuple[str, Optional[str], str]
-# cache entry: words, their spaces when a ' ' follows the chunk, norm overrides (offset, norm)
-# and, outside the cache, the rules that made the words
-Entry = Tuple[Any, ...]
-# shared space patterns, so that cache entries add no tuples of their own
-_N_SHARED = 64
-_SPACED = [(False,) * (n - 1) + (True,) if n else () for n in range(_N_SHARED)]
-_NO_SPACES = [(False,) * n for n in range(_N_SHARED)]
+# A chunk's tokens, as the cache keeps them: _N_FIELDS values per token, one flat tuple, so
+# that a text's tokens are gathered with one list extend per chunk and split into columns by
+# slicing: the word, whether a space follows it, its lexeme row (Vocab.row_ids), its length
+# plus that space (the step to the next token's offset) and its special-case norm or None.
+# Entries are as when a ' ' follows the chunk: the last token has the space.
+Fields = Tuple[Any, ...]
+_N_FIELDS = 5
+_WORD, _SPACE, _ROW, _STEP, _NORM = range(_N_FIELDS)
 
 _WHITESPACE_SPLIT = re.compile(r"(\s+)").split
 # Affixes come off one at a time. Running the rules over the whole rest after each cut made a
@@ -73,6 +75,7 @@ class Tokenizer:
                  infix_finditer: Optional[FinditerFunc] = None, token_match: Optional[SearchFunc] = None,
                  url_match: Optional[SearchFunc] = None, *, faster_heuristics: bool = True,
                  max_cache_size: int = 100_000) -> None:
+        self._cache: Dict[str, Fields] = {}
         self.vocab = vocab
         self._prefix_search = _as_method(prefix_search, "search")
         self._suffix_search = _as_method(suffix_search, "search")
@@ -81,7 +84,6 @@ class Tokenizer:
         self._url_match = _as_method(url_match, "match")
         self.faster_heuristics = faster_heuristics
         self.max_cache_size = max_cache_size
-        self._cache: Dict[str, Entry] = {}
         self._rules: Dict[str, SpecialTokens] = {}
         self._specials: Dict[str, List[Piece]] = {}
         self._longest_special = 0
@@ -94,6 +96,15 @@ class Tokenizer:
         self._load_rules(rules or {})
 
     # -- rule settings (changing one empties the cache) -----------------------------------
+    @property
+    def vocab(self) -> Vocab:
+        return self._vocab
+
+    @vocab.setter
+    def vocab(self, value: Vocab) -> None:
+        self._vocab = value
+        self._cache.clear()  # cached lexeme rows are the old Vocab's
+
     @property
     def prefix_search(self) -> Optional[SearchFunc]:
         return self._prefix_search
@@ -255,12 +266,23 @@ class Tokenizer:
 
     # -- tokenizing -----------------------------------------------------------------------------
     def __call__(self, text: str) -> Doc:
-        words, spaces, norms, _ = self._split_text(text)
-        doc = Doc(self.vocab, words, spaces)
-        if norms:
+        if self._spaced_specials:  # tokens merge across chunks: the lists, then the Doc
+            words, spaces, norms, _ = self._split_text(text)
+            doc = Doc(self.vocab, words, spaces)
+            norm_items: Iterable[Tuple[int, str]] = norms.items()
+        else:
+            fields = self._token_fields(text)
+            idx = list(accumulate(fields[_STEP::_N_FIELDS], initial=0))
+            idx.pop()  # the offset after the last token
+            doc = Doc._from_lexeme_rows(self.vocab, fields[_WORD::_N_FIELDS], fields[_SPACE::_N_FIELDS],
+                                        fields[_ROW::_N_FIELDS], idx)
+            norm_list = fields[_NORM::_N_FIELDS]
+            norm_items = () if norm_list.count(None) == len(norm_list) else \
+                ((i, norm) for i, norm in enumerate(norm_list) if norm is not None)
+        if norm_items:
             column = doc.cols[:, COL[A.NORM]]
             add = self.vocab.strings.add
-            for i, norm in norms.items():
+            for i, norm in norm_items:
                 column[i] = add(norm)
         return doc
 
@@ -277,63 +299,79 @@ class Tokenizer:
         words, _, _, labels = self._split_text(text, with_labels=True)
         return [(label, word) for word, label in zip(words, labels) if not word.isspace()]
 
-    def _split_text(self, text: str, *, with_special_cases: bool = True, with_labels: bool = False
-                    ) -> Tuple[List[str], List[bool], Dict[int, str], List[str]]:
-        """words, spaces, {token index: norm} for special-case norms, and (with_labels)
-        the rule that made each token."""
-        words: List[str] = []
-        spaces: List[bool] = []
-        labels: List[str] = []
-        norms: Dict[int, str] = {}
+    def _token_fields(self, text: str) -> List[Any]:
+        """The tokens of `text` as _N_FIELDS values each, in one list (see Fields)."""
+        fields: List[Any] = []
         if not text:
-            return words, spaces, norms, labels
-        if with_special_cases and not with_labels:
-            cache_get, entry_for = self._cache.get, self._cached_entry
-        else:  # explain() and special-case indexing: computed afresh, with labels
-            cache_get = _no_entry
-            entry_for = lambda chunk: _make_entry(self._split_chunk(chunk, with_special_cases), True)  # noqa: E731
+            return fields
+        cache_get, fields_for = self._cache.get, self._chunk_fields
         if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
             # the common case: the only whitespace is single spaces between chunks
             for chunk in text.split(" "):
-                entry = cache_get(chunk) or entry_for(chunk)
-                if entry[2] is not None:
-                    offset = len(words)
-                    for i, norm in entry[2]:
-                        norms[offset + i] = norm
-                words += entry[0]
-                spaces += entry[1]
-                if with_labels:
-                    labels += entry[3]
-            spaces[-1] = False
+                fields += cache_get(chunk) or fields_for(chunk)
+            fields[_SPACE - _N_FIELDS] = False  # no space after the last chunk
+            fields[_STEP - _N_FIELDS] -= 1
         else:
             parts = _WHITESPACE_SPLIT(text)  # non-space, space, non-space, ..., non-space
             for i, part in enumerate(parts):
                 if not part:
                     continue
-                if i % 2:  # whitespace: its first ' ' trails the previous token
-                    if part[0] == " " and words:
-                        spaces[-1] = True
-                        part = part[1:]
-                        if not part:
-                            continue
-                entry = cache_get(part) or entry_for(part)
-                if entry[2] is not None:
-                    offset = len(words)
-                    for j, norm in entry[2]:
-                        norms[offset + j] = norm
-                words += entry[0]
-                spaces += _NO_SPACES[len(entry[0])] if len(entry[0]) < _N_SHARED else (False,) * len(entry[0])
-                if with_labels:
-                    labels += entry[3]
+                if i % 2 and part[0] == " " and fields:  # whitespace: its first ' ' trails the previous token
+                    fields[_SPACE - _N_FIELDS] = True
+                    fields[_STEP - _N_FIELDS] += 1
+                    part = part[1:]
+                    if not part:
+                        continue
+                fields += cache_get(part) or fields_for(part)
+                fields[_SPACE - _N_FIELDS] = False  # until whitespace that starts with ' ' follows
+                fields[_STEP - _N_FIELDS] -= 1
+        return fields
+
+    def _chunk_fields(self, chunk: str) -> Fields:
+        """A chunk's cache entry (Fields), made and, while the cache has room, kept."""
+        pieces = self._split_chunk(chunk)
+        rows = self.vocab.row_ids([piece[0] for piece in pieces])
+        values: List[Any] = []
+        for (word, norm, _), row in zip(pieces, rows):
+            values += (word, False, row, len(word), norm)
+        values[_SPACE - _N_FIELDS] = True
+        values[_STEP - _N_FIELDS] += 1
+        fields = tuple(values)
+        if len(self._cache) < self.max_cache_size:
+            self._cache[chunk] = fields
+        return fields
+
+    def _split_text(self, text: str, *, with_special_cases: bool = True, with_labels: bool = False
+                    ) -> Tuple[List[str], List[bool], Dict[int, str], List[str]]:
+        """words, spaces, {token index: norm} for special-case norms, and (with_labels, or
+        without special cases) the rule that made each token."""
+        words: List[str]
+        spaces: List[bool]
+        labels: List[str] = []
+        norms: Dict[int, str] = {}
+        if with_special_cases and not with_labels:
+            fields = self._token_fields(text)
+            words, spaces = fields[_WORD::_N_FIELDS], fields[_SPACE::_N_FIELDS]
+            norms = {i: norm for i, norm in enumerate(fields[_NORM::_N_FIELDS]) if norm is not None}
+        else:  # explain() and special-case indexing: computed afresh, with labels
+            words, spaces = [], []
+            for i, part in enumerate(_WHITESPACE_SPLIT(text) if text else ()):
+                if not part:
+                    continue
+                if i % 2 and part[0] == " " and words:  # whitespace: its first ' ' trails the previous token
+                    spaces[-1] = True
+                    part = part[1:]
+                    if not part:
+                        continue
+                for word, norm, label in self._split_chunk(part, with_special_cases):
+                    if norm is not None:
+                        norms[len(words)] = norm
+                    words.append(word)
+                    spaces.append(False)
+                    labels.append(label)
         if self._spaced_specials and with_special_cases:
             words, spaces, norms, labels = self._merge_spaced_specials(words, spaces, norms, labels, with_labels)
         return words, spaces, norms, labels
-
-    def _cached_entry(self, chunk: str) -> Entry:
-        entry = _make_entry(self._split_chunk(chunk))
-        if len(self._cache) < self.max_cache_size:
-            self._cache[chunk] = entry
-        return entry
 
     def _split_chunk(self, chunk: str, with_special_cases: bool = True) -> List[Piece]:
         """The tokens of one whitespace-free chunk (or one whitespace run)."""
@@ -551,20 +589,6 @@ class Tokenizer:
 # -------------------------------------------------------------------------------- helpers
 def _special_pieces(tokens: SpecialTokens) -> List[Piece]:
     return [(t["ORTH"], t.get("NORM"), f"SPECIAL-{i + 1}") for i, t in enumerate(tokens)]
-
-
-def _make_entry(pieces: List[Piece], with_labels: bool = False) -> Entry:
-    n = len(pieces)
-    words = tuple(p[0] for p in pieces)
-    norms = tuple((i, p[1]) for i, p in enumerate(pieces) if p[1] is not None) or None
-    spaced = _SPACED[n] if n < _N_SHARED else (False,) * (n - 1) + (True,)
-    if with_labels:
-        return words, spaced, norms, tuple(p[2] for p in pieces)
-    return words, spaced, norms
-
-
-def _no_entry(_: str) -> None:
-    return None
 
 
 def _check_special_case(string: str, substrings: Iterable[Dict[Any, str]]) -> SpecialTokens:

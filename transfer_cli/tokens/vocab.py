@@ -5,7 +5,7 @@ flags); Docs copy those hashes into their columns, so feature extraction for a
 batch is array slicing."""
 import uuid
 import weakref
-from typing import Any, Callable, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy
 
@@ -125,13 +125,22 @@ class Vocab:
 
     def lexeme_rows(self, words: Sequence[str]) -> numpy.ndarray:
         """uint64 array (n_words, 7): the LEX_ATTRS hashes and the flag word."""
+        return self.rows(self.row_ids(words))
+
+    def row_ids(self, words: Sequence[str]) -> List[int]:
+        """The lexeme row number of each word (analysed first if new). A row number stays
+        the word's for the life of this Vocab, so callers may keep it (the tokenizer's cache)
+        and read the row, with any later change to it, by rows()."""
         index = self._row_index
         try:
-            ids = [index[w] for w in words]  # the common case: every word seen before
+            return [index[w] for w in words]  # the common case: every word seen before
         except KeyError:
             row_id = self._row_id
-            ids = [index[w] if w in index else row_id(w) for w in words]
-        return self._row_table[numpy.asarray(ids, dtype="int64")]
+            return [index[w] if w in index else row_id(w) for w in words]
+
+    def rows(self, row_ids: Sequence[int]) -> numpy.ndarray:
+        """uint64 array (len(row_ids), 7): the lexeme rows with these numbers (row_ids())."""
+        return self._row_table.take(row_ids, axis=0)
 
     def __getitem__(self, word) -> Lexeme:
         if isinstance(word, str):
