@@ -15,6 +15,10 @@ from .apply_processes import models
 # Input sizes in MB (BENCH_MEMORY_SIZES_MB, comma-separated): the JSONL files are EWT train's raw
 # sentences, one {"text": ...} per line, repeated until the file has that many bytes.
 SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_SIZES_MB", "10,100").split(",")]
+# apply runs the tagger over every line (~20M words at 100 MB: tens of minutes per system);
+# BENCH_MEMORY_APPLY_SIZES_MB limits it to some of the sizes (default: all)
+APPLY_SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_APPLY_SIZES_MB", "").split(",") if s.strip()] \
+    or SIZES_MB
 
 TITLE = "Peak memory of convert and apply as the input grows"
 DESCRIPTION = (
@@ -60,6 +64,9 @@ def run(ctx: Context) -> List[Row]:
                 "--command", "convert", "--input", source, "--output", ctx.work_dir / f"memory_convert_{system}"])
         applied: Dict[str, Result] = {}
         for system in (SPACY, OURS):
+            if size not in APPLY_SIZES_MB:
+                applied[system] = NotAvailable(f"not run at {size:g} MB (BENCH_MEMORY_APPLY_SIZES_MB)")
+                continue
             if isinstance(trained[system], NotAvailable):
                 applied[system] = trained[system]
                 continue
