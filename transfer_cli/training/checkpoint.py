@@ -32,7 +32,7 @@ from thinc.util import to_numpy
 from ..about import __version__
 from ..errors import ConfigError, DataError, PathError
 from ..fileio import ENTRIES_KEY, OWNER_KEY, atomic_dir
-from ..model_files import check_saved_dir, read_file_bytes, read_file_json
+from ..model_files import check_saved_dir, file_sha256, read_file_bytes, read_file_json
 from . import random_states
 from .loop import StepInfo, TrainingState
 
@@ -138,21 +138,13 @@ def _checksums(root: Path) -> Iterator[Tuple[str, str]]:
         dirnames.sort()
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            yield path.relative_to(root).as_posix(), _sha256(path)
+            yield path.relative_to(root).as_posix(), file_sha256(path)
 
 
 def _meta_checksum(meta: Dict[str, Any]) -> str:
     """The SHA-256 of meta.json's other keys: a damaged checksum would otherwise blame the file it names."""
     text = json.dumps({k: v for k, v in meta.items() if k != META_CHECKSUM_KEY}, sort_keys=True)
     return hashlib.sha256(text.encode("utf8")).hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # -- the optimizer's state, keyed to last across processes -------------------------------------------------
@@ -257,7 +249,7 @@ def read_checkpoint(path: Path, fingerprint: Dict[str, Any]) -> Checkpoint:
         if not (file.is_file() and not file.is_symlink()):
             raise DataError("missing from the checkpoint (it was saved with it): the checkpoint is incomplete",
                             path=str(file))
-        if _sha256(file) != expected:
+        if file_sha256(file) != expected:
             raise DataError("does not match the checksum saved with the checkpoint: truncated or damaged",
                             path=str(file))
     state_path = path / STATE_FILE
