@@ -26,6 +26,7 @@ import importlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import traceback
@@ -185,12 +186,18 @@ class Context:
 
 def run_measurement(cmd: Sequence[str], timeout: float) -> Union[Dict[str, Any], NotAvailable]:
     try:
-        proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, cwd=str(MEASURE_DIR),
-                              env=dict(os.environ))
-    except subprocess.TimeoutExpired:
-        raise MeasurementError(f"timed out after {timeout:.0f}s: {' '.join(cmd)}") from None
+        # its own session, so a timeout stops the commands a measurement started as well
+        child = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 cwd=str(MEASURE_DIR), env=dict(os.environ), start_new_session=True)
     except OSError as e:
         raise MeasurementError(f"cannot run {cmd[0]}: {e}") from None
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise MeasurementError(f"timed out after {timeout:.0f}s (BENCH_TIMEOUT_S): {' '.join(cmd)}") from None
+    proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
     if proc.returncode != 0 or not lines:
         raise MeasurementError(f"{Path(cmd[1]).name} --system {cmd[3]} exited {proc.returncode}: "
@@ -333,7 +340,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # Absolute (not resolved: a venv's python is a symlink that must stay one); measurements run
     # with their own working directory.
     pythons = {OURS: os.path.abspath(args.ours_python), SPACY: os.path.abspath(args.spacy_python)}
-    ctx = Context(args.data_dir.resolve(), args.work_dir.resolve(), pythons, args.repeats)
+    ctx = Context(args.data_dir.resolve(), args.work_dir.resolve(), pythons, args.repeats,
+                  timeout=float(os.environ.get("BENCH_TIMEOUT_S", "1800")))
     date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     previous: Dict[str, Any] = {}
     if args.only and RESULTS_JSON.exists():

@@ -5,6 +5,8 @@
 #   DATA_DIR=/path/to/data PYTHON=.venv/bin/python bash benchmarks/run.sh [--only tokenizer] [--repeats 5]
 #   BENCH_PRETRAIN_SECONDS=120 BENCH_PRETRAIN_SEEDS=1 BENCH_PRETRAIN_STEPS=300 ... --only pretrain_tagger
 #                                      # a short run of the pretraining task (default 1200 s, 3 seeds, 1000 steps)
+#   BENCH_TIMEOUT_S=7200 ...           # one measurement's time limit (default 1800 s; on a busy machine
+#                                      # the 100 MB apply of memory_convert_apply needs more)
 #
 # spaCy lives only in its own venv, .venv-bench (created here when missing). Each benchmark runs
 # each system in a separate process, both in this one run. Thread settings (OPENBLAS_*, OMP_*,
