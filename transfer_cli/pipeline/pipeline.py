@@ -16,7 +16,7 @@ from ..scoring import score_examples
 from ..tokens import Doc, Vocab
 from .processes import n_processes, pipe_in_processes
 from .serialize import read_pipeline_weights, write_pipeline
-from .sourcing import SourcedFrom, replace_listener_layers
+from .sourcing import SourcedFrom, add_from_pipeline, replace_listener_layers
 
 DEFAULT_MAX_LENGTH = 1_000_000  # spaCy's default
 
@@ -90,10 +90,22 @@ class Pipeline:
 
     def add_pipe(self, factory_name: str, name: Optional[str] = None, *, before: Optional[str] = None,
                  after: Optional[str] = None, first: bool = False, last: bool = False,
-                 config: Optional[Dict[str, Any]] = None) -> Any:
-        """Create a component from a registered factory (its defaults, `config` on top) and insert it."""
+                 config: Optional[Dict[str, Any]] = None, source: Optional["Pipeline"] = None) -> Any:
+        """Create a component from a registered factory (its defaults, `config` on top) and insert it.
+        With `source` (a loaded pipeline), `factory_name` names a trained component of it instead:
+        a copy of it, labels and weights included, is inserted (as `name`, default the same name)."""
         name = name or factory_name
         check_component_name(name, error=PipelineError)
+        if source is not None:
+            if config:
+                raise PipelineError("add_pipe: a component taken from a source pipeline keeps its settings; give "
+                                    "config or source, not both")
+            if self.load_saved is None:
+                raise PipelineError("add_pipe(source=...) needs transfer_cli.pipeline imported whole (it loads "
+                                    "the copy of the component)")
+            self._insert_position_check(before, after, first, last)
+            return add_from_pipeline(self, source, factory_name, name, self.load_saved, before=before, after=after,
+                                     first=first, last=last)
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
         component, block = build_component(self, factory_name, name, config)
@@ -120,20 +132,23 @@ class Pipeline:
             raise
         return component
 
-    def _insert(self, name: str, component: Any, *, before: Optional[str] = None, after: Optional[str] = None,
-                first: bool = False, last: bool = False) -> None:
+    def _insert_position_check(self, before: Optional[str], after: Optional[str], first: bool, last: bool) -> None:
         if sum(bool(x) for x in (before, after, first, last)) > 1:
             raise PipelineError("Give at most one of before, after, first, last")
+        names = self.component_names
+        for option, other in (("before", before), ("after", after)):
+            if other and other not in names:
+                raise PipelineError(f"Cannot insert {option} '{other}': no such component ({names})")
+
+    def _insert(self, name: str, component: Any, *, before: Optional[str] = None, after: Optional[str] = None,
+                first: bool = False, last: bool = False) -> None:
+        self._insert_position_check(before, after, first, last)
         names = self.component_names
         if first:
             index = 0
         elif before:
-            if before not in names:
-                raise PipelineError(f"Cannot insert before '{before}': no such component ({names})")
             index = names.index(before)
         elif after:
-            if after not in names:
-                raise PipelineError(f"Cannot insert after '{after}': no such component ({names})")
             index = names.index(after) + 1
         else:
             index = len(names)
@@ -223,10 +238,12 @@ class Pipeline:
         return DisabledPipes(self, to_disable)
 
     def replace_listeners(self, tok2vec_name: str, pipe_name: str, listeners: Sequence[str]) -> None:
-        """Give `pipe_name` its own copy of the tok2vec `tok2vec_name` (with its current weights)
-        in place of each listener layer it has for it; `listeners` are the paths of those
-        layers in its config block, e.g. ["model.tok2vec"]. Afterwards `pipe_name` no longer
-        needs `tok2vec_name`: that one may retrain or be removed. (spaCy's signature.)"""
+        """Give `pipe_name` its own copy of the tok2vec or transformer `tok2vec_name` (with its
+        current weights; a transformer with its tokenizer and span getter, pooled as the
+        listener pooled) in place of each listener layer it has for it; `listeners` are the
+        paths of those layers in its config block, e.g. ["model.tok2vec"]. Afterwards
+        `pipe_name` no longer needs `tok2vec_name`: that one may retrain or be removed.
+        (spaCy's signature.)"""
         replace_listener_layers(self, tok2vec_name, pipe_name, listeners)
 
     def link_listeners(self) -> None:

@@ -1,13 +1,17 @@
-"""Reusing trained components: `source = "path/to/pipeline"` in a [components.NAME]
-block takes the component, with its labels and weights, from a saved pipeline;
-`replace_listeners` gives a component that listened to a shared tok2vec its own
-copy of that tok2vec (weights included), so it no longer needs the upstream.
+"""Reusing trained components: `source = "path/to/pipeline"` (or the name of an
+installed pipeline package) in a [components.NAME] block, or
+`nlp.add_pipe(name, source=other_nlp)`, takes the component, with its labels and
+weights, from a trained pipeline; `replace_listeners` gives a component that listened
+to a shared tok2vec or transformer its own copy of that upstream (weights included;
+for a transformer also its tokenizer, span getter, and the listener's pooling and
+grad_factor), so it no longer needs the upstream.
 
 The sourced component's saved config block is the source's block with its variables
 replaced, so the new pipeline's config.cfg describes it fully: loading the trained
 output never reads the source directory again."""
 import copy
 import hashlib
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +21,13 @@ from thinc.api import Model
 
 from ..config.filling import ConfigCheck
 from ..config.interpolation import interpolate_config
-from ..errors import ConfigError, PipelineError
+from ..errors import ConfigError, PathError, PipelineError, UserError
 from ..ml.listeners import LISTENER_WRAPPER, Listener, find_listeners
+from ..ml.transformer_listener import TransformerListener, transformer_tok2vec
+from .installed import pipeline_location
+
+# what replaces a transformer listener's config block: a transformer of the component's own
+TOK2VEC_TRANSFORMER = "spacy-transformers.Tok2VecTransformer.v3"
 
 
 @dataclass
@@ -30,6 +39,7 @@ class SourcedFrom:
     vectors: Optional[str]                  # fingerprint of the source's vectors table (None: no vectors)
     vectors_info: Dict[str, Any] = field(default_factory=dict)
     upstreams: List[str] = field(default_factory=list)  # what its listeners were linked to in the source
+    directory: Optional[str] = None         # the source's directory (path, or where an installed package is)
 
 
 def vectors_fingerprint(table: Any) -> Optional[str]:
@@ -69,18 +79,30 @@ class SourcePipelines:
         self._load = load
         self._loaded: Dict[str, Any] = {}
         self._taken: Dict[str, set] = {}
+        self._directories: Dict[str, Path] = {}
 
     def pipeline(self, path: str, name: str, key: str) -> Any:
-        directory = Path(path)
+        """The source pipeline `path`: a pipeline directory, or the name of an installed
+        pipeline package (as load() takes them)."""
+        try:
+            directory = pipeline_location(path)
+        except PathError as e:  # a bare name: neither a directory nor an installed package
+            raise ConfigError(f"cannot source component '{name}': {e.bare_message}", key=key) from None
         if not directory.exists():
-            raise ConfigError(f"cannot source component '{name}': no pipeline directory at {path}", key=key)
+            raise ConfigError(f"cannot source component '{name}': no pipeline directory at {path} (nor an "
+                              f"installed pipeline package of that name)", key=key)
         if not (directory / "config.cfg").is_file():
             raise ConfigError(f"cannot source component '{name}': {path} is not a saved pipeline (it has no "
                               f"config.cfg)", key=key)
         if path not in self._loaded:
             self._loaded[path] = self._load(directory)
             self._taken[path] = set()
+            self._directories[path] = directory
         return self._loaded[path]
+
+    def directory(self, path: str) -> Path:
+        """Where the source `path` was loaded from."""
+        return self._directories[path]
 
     def take(self, path: str, source_name: str) -> None:
         """Mark a component as moved out of its source."""
@@ -113,28 +135,98 @@ def source_component(nlp: Any, name: str, block: Dict[str, Any], sources: Source
     replace = block.get("replace_listeners")
     if replace:
         if not upstreams:
-            raise ConfigError(f"'{source_name}' of {path} listens to no tok2vec (it has its own): remove "
-                              f"replace_listeners", key=f"{key}.replace_listeners")
+            raise ConfigError(f"'{source_name}' of {path} listens to no tok2vec or transformer (it has its own): "
+                              f"remove replace_listeners", key=f"{key}.replace_listeners")
         try:
             for upstream in upstreams:
                 source_nlp.replace_listeners(upstream, source_name, replace)
         except PipelineError as e:
             raise ConfigError(f"replace_listeners for '{source_name}' of {path}: {e.bare_message}",
                               key=f"{key}.replace_listeners") from None
+    sources.take(path, source_name)
+    _move_component(nlp, name, source_nlp, source_name,
+                    SourcedFrom(path, source_name, None, upstreams=[] if replace else upstreams,
+                                directory=str(sources.directory(path))))
+
+
+def _move_component(nlp: Any, name: str, source_nlp: Any, source_name: str, origin: SourcedFrom,
+                    **position: Any) -> Any:
+    """Move component `source_name` out of `source_nlp` (a copy nobody else uses) into `nlp`
+    as `name`, with its config block and the strings it knows; its listeners are linked
+    again in `nlp`, or not at all."""
+    component = source_nlp.get_pipe(source_name)
     config_block = interpolate_config(source_nlp.config)["components"][source_name]
     vectors = source_nlp.vocab.vectors
+    origin.vectors = vectors_fingerprint(vectors)
+    origin.vectors_info = vectors.info() if vectors is not None and not vectors.is_empty else {}
     nlp.vocab.strings.update(source_nlp.vocab.strings.to_list())
-    sources.take(path, source_name)
     component.vocab = nlp.vocab
     if isinstance(getattr(component, "model", None), Model):
-        for listener in find_listeners(component.model):  # linked again in the new pipeline, or not at all
+        for listener in find_listeners(component.model):
             listener.upstream_name = None
             listener.clear()
     nlp.add_component(name, component, factory_name=source_nlp.factory_name(source_name),
-                      config_block=dict(config_block))
-    nlp.sourced[name] = SourcedFrom(path, source_name, vectors_fingerprint(vectors),
-                                    vectors.info() if vectors is not None and not vectors.is_empty else {},
-                                    [] if replace else upstreams)
+                      config_block=dict(config_block), **position)
+    nlp.sourced[name] = origin
+    return component
+
+
+def add_from_pipeline(nlp: Any, source_nlp: Any, source_name: str, name: str, load: Callable[[Path], Any],
+                      **position: Any) -> Any:
+    """nlp.add_pipe(source_name, name=name, source=source_nlp): a copy of the trained
+    component `source_name` of the loaded pipeline `source_nlp` (which stays as it is),
+    made by saving the source and loading the component (and what it listens to) back
+    with `load`. Its listeners must find their upstream in `nlp`."""
+    if not (hasattr(source_nlp, "get_pipe") and hasattr(source_nlp, "component_names")):
+        raise PipelineError(f"add_pipe(source=...) takes a loaded pipeline (e.g. transfer_cli.load(path)), not "
+                            f"{type(source_nlp).__name__} {source_nlp!r:.60}; in a config, write "
+                            f"source = \"path\" in the component's block")
+    if not source_nlp.has_pipe(source_name):
+        raise PipelineError(f"add_pipe(source=...): the source pipeline has no component '{source_name}' (its "
+                            f"components: {', '.join(source_nlp.component_names) or 'none'})")
+    if nlp.has_pipe(name):
+        raise PipelineError(f"A component named '{name}' already exists: pass a different name")
+    component = source_nlp.get_pipe(source_name)
+    _check_vectors_of_source(nlp, source_nlp, source_name, name, component)
+    upstreams = _linked_upstreams(source_nlp, component)
+    keep = {source_name, *upstreams}
+    described = f"the pipeline given as source ({source_nlp.lang}, components {source_nlp.component_names})"
+    with tempfile.TemporaryDirectory(prefix="transfer-cli-source-") as tmp:
+        try:
+            source_nlp.to_disk(Path(tmp) / "source")
+        except UserError as e:
+            raise PipelineError(f"add_pipe(source=...): cannot copy '{source_name}' out of the source pipeline: "
+                                f"{e.bare_message}") from None
+        copied = load(Path(tmp) / "source", exclude=[n for n in source_nlp.component_names if n not in keep])
+    component = _move_component(nlp, name, copied, source_name, SourcedFrom(described, source_name, None,
+                                                                              upstreams=upstreams), **position)
+    unlinked = [listener for listener in find_listeners(component.model) if listener.upstream_name is None] \
+        if isinstance(getattr(component, "model", None), Model) else []
+    if unlinked:
+        nlp.remove_pipe(name)
+        upstream = upstreams[0] if upstreams else unlinked[0].upstream
+        raise PipelineError(
+            f"add_pipe(source=...): '{source_name}' listens to '{upstream}' in the source pipeline, which this "
+            f"pipeline does not have: add it first (nlp.add_pipe(\"{upstream}\", source=source_nlp)) so they share "
+            f"it, or give '{source_name}' its own copy of it before adding it: source_nlp.replace_listeners("
+            f"\"{upstream}\", \"{source_name}\", [\"model.tok2vec\"])")
+    return component
+
+
+def _check_vectors_of_source(nlp: Any, source_nlp: Any, source_name: str, name: str, component: Any) -> None:
+    """A component that reads static vectors needs the table it was trained with."""
+    model = getattr(component, "model", None)
+    if not isinstance(model, Model) or not uses_static_vectors(model):
+        return
+    theirs, ours = vectors_fingerprint(source_nlp.vocab.vectors), vectors_fingerprint(nlp.vocab.vectors)
+    if theirs == ours:
+        return
+    theirs_text = _describe_vectors(source_nlp.vocab.vectors.info()) if theirs else "no vectors"
+    ours_text = _describe_vectors(nlp.vocab.vectors.info()) if ours else "no vectors"
+    raise PipelineError(f"add_pipe(source=...): '{source_name}' uses static vectors and the source pipeline has "
+                        f"{theirs_text}, but this pipeline has {ours_text}: add '{name}' to a pipeline with the same "
+                        f"vectors (e.g. one loaded from the source's directory, or initialized with [initialize] "
+                        f"vectors = that directory)")
 
 
 def _linked_upstreams(nlp: Any, component: Any) -> List[str]:
@@ -159,7 +251,7 @@ def check_sourced_listeners(nlp: Any) -> None:
             upstream = origin.upstreams[0] if origin.upstreams else unlinked[0].upstream
             raise ConfigError(f"'{name}' (sourced from {origin.path}) listens to '{upstream}' there, which this "
                               f"pipeline does not have: add replace_listeners = [\"model.tok2vec\"] to "
-                              f"[components.{name}] so it gets its own copy of that tok2vec, or source "
+                              f"[components.{name}] so it gets its own copy of '{upstream}', or source "
                               f"'{upstream}' from {origin.path} too", key=f"components.{name}")
 
 
@@ -176,7 +268,7 @@ def check_sourced_vectors(nlp: Any, vectors_setting: Any = None) -> None:
         where = f" ([initialize] vectors = {vectors_setting})" if vectors_setting else ""
         raise ConfigError(f"'{name}' is sourced from {origin.path}, which has {theirs}, but this pipeline has "
                           f"{ours}{where}, and '{name}' uses static vectors: set [initialize] vectors to the same "
-                          f"table (e.g. vectors = \"{origin.path}\")", key=f"components.{name}.source")
+                          f"table (e.g. vectors = \"{origin.directory or origin.path}\")", key=f"components.{name}.source")
 
 
 def _describe_vectors(info: Dict[str, Any]) -> str:
@@ -186,22 +278,23 @@ def _describe_vectors(info: Dict[str, Any]) -> str:
 def replace_listener_layers(nlp: Any, upstream_name: str, pipe_name: str, paths: Sequence[str]) -> None:
     """nlp.replace_listeners: each listener layer of `pipe_name` that `upstream_name` feeds
     is replaced by a copy of the upstream's model (its trained weights too), and the
-    config block at each of `paths` (e.g. "model.tok2vec") by the upstream's model block."""
+    config block at each of `paths` (e.g. "model.tok2vec") by the block that builds it:
+    for a tok2vec, the upstream's model block; for a transformer, a
+    spacy-transformers.Tok2VecTransformer.v3 block with the transformer's settings and
+    the listener's pooling and grad_factor."""
     if isinstance(paths, str) or not all(isinstance(p, str) for p in paths):
         raise PipelineError(f"replace_listeners: give the listeners' config paths as a list of strings, "
                             f"e.g. [\"model.tok2vec\"], not {paths!r}")
     upstream = nlp.get_pipe(upstream_name)
     pipe = nlp.get_pipe(pipe_name)
     if not isinstance(getattr(upstream, "listeners", None), list):
-        raise PipelineError(f"replace_listeners: '{upstream_name}' is not a tok2vec (no component listens to it)")
+        raise PipelineError(f"replace_listeners: '{upstream_name}' is not a tok2vec or transformer (no component "
+                            f"listens to it)")
     model = getattr(pipe, "model", None)
     listeners = [node for node in find_listeners(model)] if isinstance(model, Model) else []
     listeners = [listener for listener in listeners if listener in upstream.listeners]
     if not listeners:
         raise PipelineError(f"replace_listeners: '{pipe_name}' does not listen to '{upstream_name}'")
-    if any(listener.upstream_kind != "tok2vec" for listener in listeners):
-        raise PipelineError(f"replace_listeners: '{pipe_name}' listens to the transformer '{upstream_name}'; "
-                            f"only tok2vec listeners can be replaced so far")
     if len(paths) != len(listeners):
         raise PipelineError(f"replace_listeners: '{pipe_name}' has {len(listeners)} listener(s) of "
                             f"'{upstream_name}' but {len(paths)} path(s) were given ({list(paths)})")
@@ -211,17 +304,43 @@ def replace_listener_layers(nlp: Any, upstream_name: str, pipe_name: str, paths:
     values = interpolate_config(nlp.config)["components"]
     upstream_block = copy.deepcopy(dict(values[upstream_name]["model"]))
     block = copy.deepcopy(nlp._component_configs[pipe_name])
-    for path in paths:
+    for path, listener in zip(paths, listeners):
         parent, last = _config_parent(block, path, pipe_name)
         if not _is_listener_block(parent[last]):
             raise PipelineError(f"replace_listeners: [components.{pipe_name}] {path} is not a listener block "
                                 f"(got {str(parent[last])[:80]})")
-        parent[last] = copy.deepcopy(upstream_block)
+        if isinstance(listener, TransformerListener):
+            parent[last] = _tok2vec_transformer_block(upstream_block, dict(parent[last]), listener)
+        else:
+            parent[last] = copy.deepcopy(upstream_block)
     for listener in listeners:
         node = _listener_node(model, listener)
-        model.replace_node(node, upstream.model.copy())
+        model.replace_node(node, _own_upstream_copy(upstream.model, listener))
     nlp._component_configs[pipe_name] = block
     nlp.link_listeners()
+
+
+def _own_upstream_copy(upstream_model: Model, listener: Listener) -> Model:
+    """What takes a listener's place: a copy of the upstream's network; for a transformer,
+    the copy with the listener's pooling layer and grad_factor (its current value)."""
+    if isinstance(listener, TransformerListener):
+        return transformer_tok2vec(upstream_model.copy(), listener.layers[0].copy(), listener.grad_factor)
+    return upstream_model.copy()
+
+
+def _tok2vec_transformer_block(transformer_block: Dict[str, Any], listener_block: Dict[str, Any],
+                               listener: TransformerListener) -> Dict[str, Any]:
+    """The config of a transformer of the component's own (Tok2VecTransformer.v3): the
+    TransformerModel block's settings (name, get_spans, tokenizer_config, ...) with the
+    listener's pooling and grad_factor. A grad_factor schedule keeps its value of now."""
+    block = {key: copy.deepcopy(value) for key, value in transformer_block.items() if key != "@architectures"}
+    grad_factor = listener_block.get("grad_factor", 1.0)
+    if isinstance(grad_factor, bool) or not isinstance(grad_factor, (int, float)):
+        grad_factor = listener.grad_factor
+    block.update({"@architectures": TOK2VEC_TRANSFORMER,
+                  "pooling": copy.deepcopy(listener_block.get("pooling", {"@layers": "reduce_mean.v1"})),
+                  "grad_factor": grad_factor})
+    return {"@architectures": TOK2VEC_TRANSFORMER, **{k: v for k, v in block.items() if k != "@architectures"}}
 
 
 def _config_parent(block: Dict[str, Any], path: str, pipe_name: str):
