@@ -1,11 +1,14 @@
-"""Reusing trained components: `source = "path"` blocks (with `component = ...`),
-frozen/annotating sourced components, replace_listeners in config and in Python, the
-vectors check, errors for a missing source and for listeners left without an upstream,
-and fill-config keeping source blocks."""
+"""Reusing trained components: `source = "path"` blocks (with `component = ...`), source
+by installed package name, frozen/annotating sourced components, replace_listeners in
+config and in Python for tok2vec and transformer listeners, nlp.add_pipe(source=nlp),
+the vectors check, errors for a missing source and for listeners left without an
+upstream, and fill-config keeping source blocks."""
 import json
 import shutil
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy
 import pytest
@@ -25,6 +28,8 @@ from transfer_cli.training.initialize import init_pipeline
 
 from conftest import (EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, SAMPLE, cli, listener, shared_config, tagger,
                        tok2vec_model, training_overrides)
+from transformer_fixtures import tiny_bert_dir  # noqa: F401
+from transformer_pipelines import one_torch_thread  # noqa: F401
 
 WIDTH = 32
 GLOVE = SAMPLE / "vectors" / "glove_small.txt"
@@ -354,3 +359,230 @@ def test_sourced_vectors_must_match(vectors_source, tmp_path):
 def test_vectors_of_a_component_without_static_vectors_are_not_checked(source_dir, vectors_source):
     nlp = init_pipeline(vectors_config(source_dir, vectors_source["glove"])).nlp
     assert tags(nlp) == tags(load(source_dir))
+
+
+# -- transformer listeners: the sourced tagger gets a transformer of its own --------------------------
+TRF_TEXTS = ["the cat sat on the mat", "a dog is in new york", "hello world", "the dog sat on a cat"]
+TRF_LIMITS = {"corpora.train.limit": 40, "corpora.dev.limit": 12, "nlp.batch_size": 16}
+
+
+def trf_listener(pooling: str = "reduce_max.v1", grad_factor: float = 0.5) -> Dict[str, Any]:
+    return {"@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": grad_factor,
+            "upstream": "*", "pooling": {"@layers": pooling}}
+
+
+def transformer_component(model_dir: Path) -> Dict[str, Any]:
+    return {"factory": "transformer",
+            "model": {"@architectures": "spacy-transformers.TransformerModel.v3", "name": str(model_dir),
+                      "get_spans": {"@span_getters": "spacy-transformers.doc_spans.v1"}}}
+
+
+@contextmanager
+def moved_away(directory: Path) -> Iterator[None]:
+    """`directory` gone for the block (a model directory a config still names), then back."""
+    hidden = directory.with_name(directory.name + "_moved_away")
+    directory.rename(hidden)
+    try:
+        yield
+    finally:
+        hidden.rename(directory)
+
+
+@pytest.fixture(scope="module")
+def trf_source(tiny_bert_dir, tagged_ner, tmp_path_factory) -> Dict[str, Path]:
+    """A transformer (a copy of the tiny BERT) + a tagger listening to it through
+    TransformerListener.v1 (reduce_max pooling, grad_factor 0.5), trained."""
+    tmp = tmp_path_factory.mktemp("trf_source")
+    bert = tmp / "bert_of_the_source"
+    shutil.copytree(tiny_bert_dir, bert)
+    config = Config({"nlp": {"lang": "en", "pipeline": ["transformer", "tagger"]},
+                     "components": {"transformer": transformer_component(bert),
+                                    "tagger": {"factory": "tagger", "model": {"@architectures": "spacy.Tagger.v2",
+                                                                              "tok2vec": trf_listener()}}},
+                     "training": {"optimizer": {"@optimizers": "Adam.v1", "learn_rate": 0.003}}})
+    config = load_config_from_str(config.to_str(), training_overrides(tagged_ner["train"], tagged_ner["dev"], 12, 12,
+                                                                      TRF_LIMITS))
+    train(write(config, tmp / "config.cfg"), tmp / "out")
+    return {"pipeline": tmp / "out" / "model-last", "bert": bert}
+
+
+def trf_tags(nlp, name: str = "tagger") -> List[List[str]]:
+    with nlp.select_pipes(enable=[n for n in nlp.component_names if n in ("transformer", name)]):
+        return [[token.tag_ for token in doc] for doc in nlp.pipe(TRF_TEXTS)]
+
+
+def trf_scores(nlp, name: str = "tagger") -> List[numpy.ndarray]:
+    with nlp.select_pipes(enable=[n for n in nlp.component_names if n in ("transformer", name)]):
+        docs = list(nlp.pipe(TRF_TEXTS))
+    return [numpy.asarray(s) for s in nlp.get_pipe(name).model.predict(docs)]
+
+
+def own_transformer_state(nlp, name: str = "tagger") -> Dict[str, Any]:
+    from transfer_cli.ml.transformer.model import hf_model
+
+    (node,) = [n for n in nlp.get_pipe(name).model.walk() if n.name == "transformer"]
+    return {key: value.detach().clone() for key, value in hf_model(node).state_dict().items()}
+
+
+def same_state(ours: Dict[str, Any], theirs: Dict[str, Any]) -> bool:
+    return ours.keys() == theirs.keys() and all(bool((ours[k] == theirs[k]).all()) for k in ours)
+
+
+def test_frozen_sourced_transformer_tagger_unchanged_beside_new_ner(trf_source, tagged_ner, tiny_bert_dir, tmp_path):
+    """The Done-when case with a tagger that listened to a transformer: sourced with
+    replace_listeners, frozen, beside a new transformer and a new NER that train."""
+    source_copy = tmp_path / "source_pipeline"
+    shutil.copytree(trf_source["pipeline"], source_copy)
+    source = load(source_copy)
+    expected_tags, expected_scores = trf_tags(source), trf_scores(source)
+    expected_transformer = own_transformer_state(source, "transformer")
+    config = sourced_config({"tagger": {"source": str(source_copy), "replace_listeners": ["model.tok2vec"]},
+                             "transformer": transformer_component(tiny_bert_dir),
+                             "ner": ner_block(trf_listener("reduce_mean.v1", 1.0))},
+                            ["tagger", "transformer", "ner"], tagged_ner["train"], tagged_ner["dev"],
+                            training={"frozen_components": ["tagger"]}, max_steps=6)
+    config = load_config_from_str(config.to_str(), TRF_LIMITS)
+    train(write(config, tmp_path / "config.cfg"), tmp_path / "out")
+    shutil.rmtree(source_copy)
+    with moved_away(trf_source["bert"]):  # the model directory the tagger's transformer came from
+        trained = load(tmp_path / "out" / "model-last")
+        assert trf_tags(trained) == expected_tags
+        for ours, theirs in zip(trf_scores(trained), expected_scores):
+            numpy.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+        assert same_state(own_transformer_state(trained), expected_transformer)
+        # the new transformer did train (the tagger no longer listens to it) and so did the NER
+        assert not same_state(own_transformer_state(trained, "transformer"), expected_transformer)
+        assert trained.get_pipe("transformer").listeners == find_listeners(trained.get_pipe("ner").model)
+        assert set(trained.get_pipe("ner").labels) == {"NAME", "NUMBER"}
+    saved = load_config(tmp_path / "out" / "model-last" / "config.cfg")["components"]["tagger"]
+    assert "source" not in saved and "replace_listeners" not in saved
+    own = saved["model"]["tok2vec"]
+    assert own["@architectures"] == "spacy-transformers.Tok2VecTransformer.v3"
+    assert own["name"] == str(trf_source["bert"]) and own["pooling"] == {"@layers": "reduce_max.v1"}
+    assert own["grad_factor"] == 0.5
+    assert own["get_spans"] == {"@span_getters": "spacy-transformers.doc_spans.v1"}
+
+
+def test_replace_transformer_listeners_in_python(trf_source, tmp_path):
+    nlp = load(trf_source["pipeline"])
+    expected_tags, expected_scores = trf_tags(nlp), trf_scores(nlp)
+    expected_transformer = own_transformer_state(nlp, "transformer")
+    nlp.replace_listeners("transformer", "tagger", ["model.tok2vec"])
+    assert not nlp.get_pipe("transformer").listeners and not find_listeners(nlp.get_pipe("tagger").model)
+    (own,) = [node for node in nlp.get_pipe("tagger").model.walk() if node.name == "transformer-tok2vec"]
+    assert own.attrs["grad_factor"] == 0.5 and own.layers[1].name == "reduce_max"
+    assert nlp.config["components"]["tagger"]["model"]["tok2vec"]["@architectures"] == \
+        "spacy-transformers.Tok2VecTransformer.v3"
+    nlp.remove_pipe("transformer")  # the tagger no longer needs it
+    assert trf_tags(nlp) == expected_tags
+    for ours, theirs in zip(trf_scores(nlp), expected_scores):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    nlp.to_disk(tmp_path / "own_transformer")
+    with moved_away(trf_source["bert"]):
+        loaded = load(tmp_path / "own_transformer")
+        assert trf_tags(loaded) == expected_tags
+        assert same_state(own_transformer_state(loaded), expected_transformer)
+
+
+def test_sourced_transformer_listener_without_replace_asks_for_it(trf_source):
+    config = sourced_config({"tagger": {"source": str(trf_source["pipeline"])}}, ["tagger"])
+    with pytest.raises(ConfigError, match=r"listens to 'transformer'.*replace_listeners.*its own copy of "
+                                          r"'transformer'"):
+        pipeline_from_config(config)
+
+
+# -- nlp.add_pipe(name, source=nlp) ------------------------------------------------------------------
+def test_add_pipe_from_a_source_pipeline_copies_the_component(source_dir, tmp_path):
+    source = load(source_dir)
+    expected = tags(source)
+    nlp = blank("en")
+    with pytest.raises(PipelineError, match=r"'tagger' listens to 'tok2vec' in the source pipeline, which this "
+                                            r"pipeline does not have.*source_nlp\.replace_listeners\(\"tok2vec\""):
+        nlp.add_pipe("tagger", source=source)
+    assert nlp.component_names == []  # nothing left half-added
+    nlp.add_pipe("tok2vec", source=source)
+    nlp.add_pipe("tagger", source=source, name="tagger2")
+    assert nlp.component_names == ["tok2vec", "tagger2"] and nlp.factory_name("tagger2") == "tagger"
+    assert tags(nlp, name="tagger2") == expected
+    # a copy: the source keeps its own component, still linked to its own tok2vec
+    assert nlp.get_pipe("tagger2") is not source.get_pipe("tagger")
+    assert nlp.get_pipe("tagger2").vocab is nlp.vocab
+    assert tags(source) == expected and len(source.get_pipe("tok2vec").listeners) == 1
+    assert params(nlp.get_pipe("tagger2").model) == params(source.get_pipe("tagger").model)
+    assert nlp.config["components"]["tagger2"]["model"]["tok2vec"]["@architectures"] == "spacy.Tok2VecListener.v1"
+    assert set(nlp.sourced) == {"tok2vec", "tagger2"}  # initialize() keeps their weights
+    nlp.to_disk(tmp_path / "p")
+    assert tags(load(tmp_path / "p"), name="tagger2") == expected
+
+
+def test_add_pipe_after_replace_listeners_and_position(source_dir):
+    source = load(source_dir)
+    expected = tags(source)
+    source.replace_listeners("tok2vec", "tagger", ["model.tok2vec"])
+    nlp = blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("tagger", source=source, first=True)
+    assert nlp.component_names == ["tagger", "sentencizer"]
+    assert tags(nlp) == expected
+
+
+def test_add_pipe_source_errors(source_dir, vectors_source):
+    source = load(source_dir)
+    nlp = blank("en")
+    with pytest.raises(PipelineError, match="no component 'tagr'.*tok2vec, tagger"):
+        nlp.add_pipe("tagr", source=source)
+    with pytest.raises(PipelineError, match=r"takes a loaded pipeline.*transfer_cli\.load"):
+        nlp.add_pipe("tagger", source=str(source_dir))
+    with pytest.raises(PipelineError, match="config or source, not both"):
+        nlp.add_pipe("tagger", source=source, config={"overwrite": True})
+    with pytest.raises(PipelineError, match="Cannot insert after 'ner'"):
+        nlp.add_pipe("tok2vec", source=source, after="ner")
+    nlp.add_pipe("tok2vec", source=source)
+    with pytest.raises(PipelineError, match="'tok2vec' already exists"):
+        nlp.add_pipe("tok2vec", source=source)
+    # vectors: a component that reads static vectors needs the table it was trained with
+    with_vectors = load(vectors_source["pipeline"])
+    with_vectors.replace_listeners("tok2vec", "tagger", ["model.tok2vec"])
+    with pytest.raises(PipelineError) as error:
+        blank("en").add_pipe("tagger", source=with_vectors)
+    message = str(error.value)
+    assert "'tagger' uses static vectors" in message and "(700 x 50" in message and "this pipeline has no vectors" \
+        in message
+    same_vectors = load(vectors_source["glove"])
+    same_vectors.add_pipe("tagger", source=with_vectors)
+    assert tags(same_vectors) == tags(load(vectors_source["pipeline"]))
+
+
+def test_add_pipe_of_a_transformer_tagger(trf_source):
+    source = load(trf_source["pipeline"])
+    expected = trf_tags(source)
+    nlp = blank("en")
+    with pytest.raises(PipelineError, match="listens to 'transformer'.*replace_listeners"):
+        nlp.add_pipe("tagger", source=source)
+    nlp.add_pipe("transformer", source=source)
+    nlp.add_pipe("tagger", source=source)
+    assert trf_tags(nlp) == expected and trf_tags(source) == expected
+    assert nlp.get_pipe("transformer").listeners == find_listeners(nlp.get_pipe("tagger").model)
+
+
+# -- source = the name of an installed pipeline package ------------------------------------------------
+def test_source_by_installed_package_name(source_dir, tmp_path, monkeypatch):
+    code, output = cli("package", source_dir, tmp_path / "dist", "--name", "srctest_pipeline", "--version", "0.1.0")
+    assert code == 0, output
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:  # what pip install does with a pure wheel
+        archive.extractall(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.chdir(tmp_path)
+    config = sourced_config({"tagger": {"source": "en_srctest_pipeline", "replace_listeners": ["model.tok2vec"]}},
+                            ["tagger"])
+    nlp = pipeline_from_config(config)
+    assert tags(nlp) == tags(load(source_dir))
+    assert nlp.sourced["tagger"].path == "en_srctest_pipeline"
+    missing = sourced_config({"tagger": {"source": "en_not_installed_here"}}, ["tagger"])
+    with pytest.raises(ConfigError) as error:
+        pipeline_from_config(missing)
+    message = str(error.value)
+    assert message.startswith("[components.tagger.source]: cannot source component 'tagger': pipeline directory "
+                              "not found, and no installed pipeline package is named 'en_not_installed_here'")
+    assert "en_srctest_pipeline 0.1.0" in message  # what is installed
