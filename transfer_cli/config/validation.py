@@ -353,7 +353,7 @@ def check_source_block(block: Dict[str, Any], path: str, problems: List[ConfigPr
     """A component taken from a trained pipeline: source = "path", optionally component =
     "its name there" and replace_listeners = ["model.tok2vec"]; its settings come from there."""
     if not isinstance(block["source"], str) or not block["source"]:
-        problems.append(ConfigProblem(f"{path}.source", "expected the path of a trained pipeline directory, got "
+        problems.append(ConfigProblem(f"{path}.source", "expected the path of a trained pipeline directory or the name of an installed pipeline package, got "
                                       + describe_value(block["source"])))
     if "component" in block and (not isinstance(block["component"], str) or not block["component"]):
         problems.append(ConfigProblem(f"{path}.component", "expected the component's name in the source "
