@@ -16,7 +16,8 @@ any other whitespace run (minus that first space) is a token of its own, so
    matched over the chunk's tokens and merged back.
 
 Chunks repeat a lot in running text, so each chunk's tokens are cached, ready for
-the Doc (lexeme rows found, lengths known); only unseen chunks run the regexes.
+the Doc (their rows of Doc columns found, lengths known: tokens/token_rows.py); only
+unseen chunks run the regexes.
 """
 import json
 import re
@@ -27,6 +28,7 @@ from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequ
 from ..errors import DataError, PathError, UserError
 from ..tokens import attrs as A
 from ..tokens.doc import COL, Doc
+from ..tokens.token_rows import TokenRows
 from ..tokens.vocab import Vocab
 from .pattern_guard import TimedPattern, guard
 from .rules import default_patterns, upgrade_pattern
@@ -38,12 +40,13 @@ SpecialTokens = List[Dict[str, str]]
 Piece = Tuple[str, Optional[str], str]
 # A chunk's tokens, as the cache keeps them: _N_FIELDS values per token, one flat tuple, so
 # that a text's tokens are gathered with one list extend per chunk and split into columns by
-# slicing: the word, whether a space follows it, its lexeme row (Vocab.row_ids), its length
-# plus that space (the step to the next token's offset) and its special-case norm or None.
-# Entries are as when a ' ' follows the chunk: the last token has the space.
+# slicing: the word, whether a space follows it, its row of Doc columns (TokenRows: the
+# lexeme, its special-case norm if any, and that space) and its length plus that space (the
+# step to the next token's offset). Entries are as when a ' ' follows the chunk: the last
+# token has the space; taking it away is subtracting 1 from its space, row and step.
 Fields = Tuple[Any, ...]
-_N_FIELDS = 5
-_WORD, _SPACE, _ROW, _STEP, _NORM = range(_N_FIELDS)
+_N_FIELDS = 4
+_WORD, _SPACE, _ROW, _STEP = range(_N_FIELDS)
 
 _WHITESPACE_SPLIT = re.compile(r"(\s+)").split
 # Affixes come off one at a time. Running the rules over the whole rest after each cut made a
@@ -103,7 +106,12 @@ class Tokenizer:
     @vocab.setter
     def vocab(self, value: Vocab) -> None:
         self._vocab = value
-        self._cache.clear()  # cached lexeme rows are the old Vocab's
+        self._token_rows = TokenRows(value)
+        self._cache.clear()  # cached rows are the old Vocab's
+
+    def _clear_cache(self) -> None:
+        self._cache.clear()
+        self._token_rows.clear()
 
     @property
     def prefix_search(self) -> Optional[SearchFunc]:
@@ -166,7 +174,7 @@ class Tokenizer:
         self._rules[string] = tokens
         self._specials[string] = _special_pieces(tokens)
         self._longest_special = max(self._longest_special, len(string))
-        self._cache.clear()
+        self._clear_cache()
         self._affix_specials = {k: v for k, v in self._affix_specials.items() if v != string}
         self._spaced_specials = {k: v for k, v in self._spaced_specials.items() if v != string}
         self._index_special(string)
@@ -180,7 +188,7 @@ class Tokenizer:
 
     def _reload(self) -> None:
         """Re-derive everything that depends on the rules: the cache and the affix specials."""
-        self._cache.clear()
+        self._clear_cache()
         self._longest_special = max(map(len, self._specials), default=0)
         self._letters_plain = self._letters_are_plain()
         self._affix_specials = {}
@@ -266,25 +274,23 @@ class Tokenizer:
 
     # -- tokenizing -----------------------------------------------------------------------------
     def __call__(self, text: str) -> Doc:
+        token_rows = self._token_rows
+        if len(self._cache) >= self.max_cache_size or token_rows.lexeme_version != self._vocab.lexeme_version:
+            # a full cache starts afresh (so the rows it refers to stay bounded too); rows
+            # copied from lexeme rows the Vocab has changed since are dropped
+            self._clear_cache()
         if self._spaced_specials:  # tokens merge across chunks: the lists, then the Doc
             words, spaces, norms, _ = self._split_text(text)
             doc = Doc(self.vocab, words, spaces)
-            norm_items: Iterable[Tuple[int, str]] = norms.items()
-        else:
-            fields = self._token_fields(text)
-            idx = list(accumulate(fields[_STEP::_N_FIELDS], initial=0))
-            idx.pop()  # the offset after the last token
-            doc = Doc._from_lexeme_rows(self.vocab, fields[_WORD::_N_FIELDS], fields[_SPACE::_N_FIELDS],
-                                        fields[_ROW::_N_FIELDS], idx)
-            norm_list = fields[_NORM::_N_FIELDS]
-            norm_items = () if norm_list.count(None) == len(norm_list) else \
-                ((i, norm) for i, norm in enumerate(norm_list) if norm is not None)
-        if norm_items:
             column = doc.cols[:, COL[A.NORM]]
             add = self.vocab.strings.add
-            for i, norm in norm_items:
+            for i, norm in norms.items():
                 column[i] = add(norm)
-        return doc
+            return doc
+        fields = self._token_fields(text)
+        idx = list(accumulate(fields[_STEP::_N_FIELDS], initial=0))
+        idx.pop()  # the offset after the last token
+        return token_rows.doc(fields[_WORD::_N_FIELDS], fields[_SPACE::_N_FIELDS], fields[_ROW::_N_FIELDS], idx)
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
         """Tokenize a stream of texts (batch_size is accepted for spaCy compatibility:
@@ -310,6 +316,7 @@ class Tokenizer:
             for chunk in text.split(" "):
                 fields += cache_get(chunk) or fields_for(chunk)
             fields[_SPACE - _N_FIELDS] = False  # no space after the last chunk
+            fields[_ROW - _N_FIELDS] -= 1
             fields[_STEP - _N_FIELDS] -= 1
         else:
             parts = _WHITESPACE_SPLIT(text)  # non-space, space, non-space, ..., non-space
@@ -318,23 +325,26 @@ class Tokenizer:
                     continue
                 if i % 2 and part[0] == " " and fields:  # whitespace: its first ' ' trails the previous token
                     fields[_SPACE - _N_FIELDS] = True
+                    fields[_ROW - _N_FIELDS] += 1
                     fields[_STEP - _N_FIELDS] += 1
                     part = part[1:]
                     if not part:
                         continue
                 fields += cache_get(part) or fields_for(part)
                 fields[_SPACE - _N_FIELDS] = False  # until whitespace that starts with ' ' follows
+                fields[_ROW - _N_FIELDS] -= 1
                 fields[_STEP - _N_FIELDS] -= 1
         return fields
 
     def _chunk_fields(self, chunk: str) -> Fields:
         """A chunk's cache entry (Fields), made and, while the cache has room, kept."""
         pieces = self._split_chunk(chunk)
-        rows = self.vocab.row_ids([piece[0] for piece in pieces])
+        rows = self._token_rows.pairs(pieces)
         values: List[Any] = []
-        for (word, norm, _), row in zip(pieces, rows):
-            values += (word, False, row, len(word), norm)
+        for (word, _, _), row in zip(pieces, rows):
+            values += (word, False, row, len(word))
         values[_SPACE - _N_FIELDS] = True
+        values[_ROW - _N_FIELDS] += 1
         values[_STEP - _N_FIELDS] += 1
         fields = tuple(values)
         if len(self._cache) < self.max_cache_size:
@@ -352,7 +362,11 @@ class Tokenizer:
         if with_special_cases and not with_labels:
             fields = self._token_fields(text)
             words, spaces = fields[_WORD::_N_FIELDS], fields[_SPACE::_N_FIELDS]
-            norms = {i: norm for i, norm in enumerate(fields[_NORM::_N_FIELDS]) if norm is not None}
+            norm_of = self._token_rows.norm
+            for i, row in enumerate(fields[_ROW::_N_FIELDS]):
+                norm = norm_of(row)
+                if norm is not None:
+                    norms[i] = norm
         else:  # explain() and special-case indexing: computed afresh, with labels
             words, spaces = [], []
             for i, part in enumerate(_WHITESPACE_SPLIT(text) if text else ()):

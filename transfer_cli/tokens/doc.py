@@ -113,19 +113,6 @@ class Doc(TokenRunVectors, HasExtensions):
         doc.spans = {}
         return doc
 
-    @classmethod
-    def _from_lexeme_rows(cls, vocab: Vocab, words: List[str], spaces: List[bool], row_ids: List[int],
-                          idx: List[int]) -> "Doc":
-        """The Doc that Doc(vocab, words, spaces) makes, from parts the tokenizer already has:
-        `words` non-empty strings, `spaces` bools, `row_ids` their lexeme rows (Vocab.row_ids)
-        and `idx` their character offsets. The lists are taken over, not copied."""
-        cols = numpy.zeros((len(words), len(COLUMNS)), dtype="uint64")
-        if words:
-            cols[:, :N_LEX] = vocab.rows(row_ids)
-            cols[:, COL[A.SPACY]] = spaces
-            cols[:, COL[A.IDX]] = idx
-        return cls._from_prepared(vocab, words, spaces, cols)
-
     # -- construction helpers --------------------------------------------------------------
     def _check_length(self, name: str, values: Sequence) -> None:
         if len(values) != len(self._words):

@@ -78,6 +78,9 @@ class Lexeme(HasSimilarity):
 class Vocab:
     """Strings, lexical attributes and (later) the vectors table of a pipeline."""
 
+    # goes up whenever an existing lexeme row changes, so copies of rows (the tokenizer's) know
+    lexeme_version = 0
+
     def __init__(self, strings: Iterable[str] = (), *, norm_exceptions: Optional[Dict[str, str]] = None,
                  stop_words: Iterable[str] = (), lang: str = "",
                  lex_attr_getters: Optional[Dict[str, Callable[[str], bool]]] = None) -> None:
@@ -101,7 +104,8 @@ class Vocab:
         state["_reference_key"] = None
         return state
 
-    def _row_id(self, word: str) -> int:
+    def row_id(self, word: str) -> int:
+        """The lexeme row number of one word (see row_ids)."""
         index = self._row_index.get(word)
         if index is None:
             index = len(self._row_index)
@@ -114,7 +118,7 @@ class Vocab:
         return index
 
     def lexeme_row(self, word: str) -> LexemeRow:
-        return tuple(int(v) for v in self._row_table[self._row_id(word)])  # type: ignore[return-value]
+        return tuple(int(v) for v in self._row_table[self.row_id(word)])  # type: ignore[return-value]
 
     def _analyse(self, word: str) -> LexemeRow:
         add = self.strings.add
@@ -135,7 +139,7 @@ class Vocab:
         try:
             return [index[w] for w in words]  # the common case: every word seen before
         except KeyError:
-            row_id = self._row_id
+            row_id = self.row_id
             return [index[w] if w in index else row_id(w) for w in words]
 
     def rows(self, row_ids: Sequence[int]) -> numpy.ndarray:
@@ -174,6 +178,7 @@ class Vocab:
         self.norm_exceptions[word] = norm
         if word in self._row_index:
             self._row_table[self._row_index[word]] = self._analyse(word)
+            self.lexeme_version += 1
 
 
 # Vocabs that pickled Docs refer to, by key: in this process (and in processes forked
