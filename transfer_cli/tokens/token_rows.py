@@ -7,8 +7,8 @@ zeros for IDX and every annotation column. Rows come in pairs: an even row is th
 without a trailing space, the odd row after it the same token with one, so that giving a
 token its space is adding 1 to its row.
 
-Rows are copies of the Vocab's lexeme rows: `outdated` tells when the Vocab has changed a
-row since (Vocab.lexeme_version), and the owner then starts afresh with `clear`.
+Rows are copies of the Vocab's lexeme rows: when the Vocab has changed a row since
+(`lexeme_version` differs from Vocab.lexeme_version), the owner starts afresh with `clear`.
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -45,10 +45,6 @@ class TokenRows:
 
     def __len__(self) -> int:
         return self._n_rows
-
-    @property
-    def outdated(self) -> bool:
-        return self.lexeme_version != self.vocab.lexeme_version
 
     def pairs(self, tokens: Sequence[Tuple[str, Optional[str], Any]]) -> List[int]:
         """The even rows of tokens given as (word, special-case norm or None for the lexeme's
