@@ -1,16 +1,22 @@
 """Interleaved A/B of the tokenizer against spaCy's, for a shared, noisy machine.
 
-    python benchmarks/ab_tokenizer.py --texts texts.json [--rounds 15] [--spacy-python PY] [--ours-python PY]
+    python benchmarks/ab_tokenizer.py --conllu en_ewt-ud-dev.conllu [--rounds 15] [--baseline-root DIR]
+    python benchmarks/ab_tokenizer.py --texts texts.json (a JSON list of strings) ...
+
+The texts are the `# text` of every sentence of --conllu (as in `make bench`), or --texts.
 
 One worker process per system stays up for the whole run (so imports and first construction
-are outside the timings). Each round asks both workers, in alternating order, for one cold
-pass each and then `--warm-passes` warm passes each, alternating pass by pass: "cold" builds a fresh blank English pipeline (untimed) and times one `make_doc` pass
-over every text; "warm" times one more pass on the pipeline the cold pass warmed (the best
-warm pass of each system in a round counts). The
-clock is the workers' CPU time by default (time.process_time: time spent waiting for a core on
-a shared machine does not count; --clock seconds for wall time). The report is the median (and spread) of the per-round ratios ours/spaCy in tokens per second:
-the two systems of a round run back to back, so load drifting on the machine cancels out of
-the ratio far better than out of single timings taken minutes apart.
+are outside the timings). Each round times `--passes` cold passes of each system, then as many
+warm passes, alternating the systems pass by pass (which goes first alternates by round): a
+cold pass builds a fresh blank English pipeline (untimed) and times `make_doc` over every
+text; a warm pass times the same again on the pipeline the last cold pass warmed. A round
+keeps each system's best cold and best warm pass. The clock is the workers' CPU time by
+default (time.process_time: time spent waiting for a core on a shared machine does not
+count; --clock seconds for wall time). The report is the median (and spread) of the
+per-round ratios ours/other in tokens per second: the two systems of a round run back to
+back, so load drifting on the machine cancels out of the ratio far better than out of
+single timings taken minutes apart. --baseline-root compares with another checkout of
+transfer_cli instead of spaCy (to see a change's own effect).
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
 from typing import List
 
 WORKER = r"""
@@ -68,9 +74,11 @@ class Worker:
 def main() -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     parser = argparse.ArgumentParser()
-    parser.add_argument("--texts", required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--texts", help="JSON list of texts")
+    source.add_argument("--conllu", help="CoNLL-U file: the `# text` of every sentence")
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--warm-passes", type=int, default=3, help="warm passes per round (best kept)")
+    parser.add_argument("--passes", type=int, default=3, help="cold and warm passes per round (best kept)")
     parser.add_argument("--clock", choices=["seconds", "cpu"], default="cpu",
                         help="wall time (seconds) or the process's CPU time (cpu: less sensitive to other load)")
     parser.add_argument("--ours-python", default=sys.executable)
@@ -78,29 +86,40 @@ def main() -> None:
     parser.add_argument("--baseline-root", help="compare with the transfer_cli under this folder (e.g. an "
                         "earlier commit's `git archive`) instead of spaCy")
     args = parser.parse_args()
+    if args.conllu:
+        with open(args.conllu, encoding="utf8") as f:
+            texts = [line[len("# text = "):].rstrip("\n") for line in f if line.startswith("# text = ")]
+        fd, args.texts = tempfile.mkstemp(suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf8") as out:
+            json.dump(texts, out, ensure_ascii=False)
     ours = Worker(args.ours_python, "ours", os.path.abspath(args.texts), root)
     if args.baseline_root:
-        spacy = Worker(args.ours_python, "ours:" + os.path.abspath(args.baseline_root), os.path.abspath(args.texts),
+        other = Worker(args.ours_python, "ours:" + os.path.abspath(args.baseline_root), os.path.abspath(args.texts),
                        root)
     else:
-        spacy = Worker(args.spacy_python, "spacy", os.path.abspath(args.texts), root)
+        other = Worker(args.spacy_python, "spacy", os.path.abspath(args.texts), root)
     ratios = {"cold": [], "warm": []}  # type: dict
     try:
         for r in range(args.rounds):
-            pair = (ours, spacy) if r % 2 == 0 else (spacy, ours)
-            cold = {w: w.tokens_per_second("cold", args.clock) for w in pair}
+            pair = (ours, other) if r % 2 == 0 else (other, ours)
+            cold = {w: 0.0 for w in pair}
             warm = {w: 0.0 for w in pair}
-            for _ in range(args.warm_passes):  # one pass each, back to back, best kept
+            for _ in range(args.passes):  # one pass each, back to back, best kept
+                for w in pair:
+                    cold[w] = max(cold[w], w.tokens_per_second("cold", args.clock))
+            for _ in range(args.passes):
                 for w in pair:
                     warm[w] = max(warm[w], w.tokens_per_second("warm", args.clock))
             speeds = {w: (cold[w], warm[w]) for w in pair}
-            ratios["cold"].append(speeds[ours][0] / speeds[spacy][0])
-            ratios["warm"].append(speeds[ours][1] / speeds[spacy][1])
+            ratios["cold"].append(speeds[ours][0] / speeds[other][0])
+            ratios["warm"].append(speeds[ours][1] / speeds[other][1])
             print(f"round {r + 1}: cold {ratios['cold'][-1]:.3f}x  warm {ratios['warm'][-1]:.3f}x "
                   f"(ours warm {speeds[ours][1]:,.0f} tok/s)", flush=True)
     finally:
         ours.close()
-        spacy.close()
+        other.close()
+        if args.conllu:
+            os.unlink(args.texts)
     for kind, values in ratios.items():
         q = sorted(values)
         print(f"{kind}: median {statistics.median(values):.3f}x  (min {q[0]:.3f}, max {q[-1]:.3f}, "

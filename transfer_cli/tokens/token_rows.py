@@ -33,6 +33,8 @@ class TokenRows:
 
     def clear(self) -> None:
         """Forget every row (the row numbers handed out before are no longer valid)."""
+        if len(self._table) > _INITIAL_ROWS:  # a long text's many rows are not kept for ever
+            self._table = _new_table(_INITIAL_ROWS)
         # word, or (word, special-case norm) -> the pair's even row
         self._pair_of: Dict[Union[str, Tuple[str, str]], int] = {}
         self._norms: Dict[int, str] = {}  # even row -> its special-case norm, for pairs that have one
