@@ -25,6 +25,7 @@ from conftest import EWT_DEV, EWT_TRAIN, NER_DEV, NER_TRAIN, ROOT, TEXTCAT_DEV, 
 import transfer_cli
 from transfer_cli import registry
 from transfer_cli.errors import DistributedError
+from transfer_cli.training import distributed
 from transfer_cli.ml.transformer.model import hf_model
 from transfer_cli.training.distributed import (DataParallel, LaunchEnvironment, TrainedParameters, backend_for,
                                                resumes, shard_indices, timeout_seconds)
@@ -62,6 +63,8 @@ with data_parallel(launch) as parallel:
     train_from_config(load_config(config_path, {}), out if launch.rank == 0 else None, quiet=True,
                       on_setup=lambda setup: kept.update(nlp=setup.nlp), parallel=parallel)
 numpy.savez(weights_path, **weights_of(kept["nlp"]))
+with open(weights_path + ".exchange", "w") as f:  # how the ranks summed their gradients
+    f.write(type(parallel._exchange).__name__)
 """
 
 
@@ -226,33 +229,79 @@ def test_one_rank_round_trip(one_rank):
     assert one_rank.share_score(0.25) == 0.25
 
 
-def test_embedding_tables_send_only_the_rows_a_step_touched(one_rank):
-    """Hash-embedding tables travel as the rows some rank has a gradient for; the rest of
-    the table's gradient stays zero and every other parameter travels whole."""
+def test_embedding_tables_send_only_the_rows_a_step_touched(one_rank, monkeypatch):
+    """Big embedding tables (here the hash embeddings, made to count as big) travel as the rows
+    some rank has a gradient for; the rest of the table's gradient stays zero."""
     setup = init_pipeline(tagger_config())
     nlp = setup.nlp
-    one_rank.prepare(nlp)
+    assert not any(TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable]).row_sparse)
+    monkeypatch.setattr(distributed, "SPARSE_MIN_ROWS", 1024)
     params = TrainedParameters([(n, c) for n, c in nlp.components if c.is_trainable])
     tables = [i for i, sparse in enumerate(params.row_sparse) if sparse]
-    assert tables and all(params.thinc[i][1] == "E" for i in tables)
+    assert tables == params.tables and all(params.thinc[i][1] == "E" for i in tables)
+    assert params.n_inline == params.n_values - sum(params.sizes[i] for i in tables)
     examples = list(setup.train_corpus(nlp))[:2]
     nlp.update(examples, drop=0.0, sgd=Adam(0.001))  # the tagger's output layer starts at zero: no gradient yet
     nlp.update(examples, drop=0.0, losses={})
-    gradients = params.gradients(torch.device("cpu"))
+    gradients = params.table_gradients(torch.device("cpu"))
     rows = params.rows_to_send(params.row_masks(gradients, torch.device("cpu")))
-    buffer, sizes = params.pack_gradients(gradients, rows, [], torch.device("cpu"))
-    assert sum(sizes) < params.n_values / 2  # two short documents touch few rows
-    for i in tables:
-        grad = gradients[i].numpy()
-        touched = numpy.flatnonzero(numpy.abs(grad).sum(axis=1) > 0)
-        assert numpy.array_equal(rows[i].numpy(), touched)
+    buffer, sizes = params.pack_rows(gradients, rows, torch.device("cpu"))
+    assert sum(sizes) < sum(params.sizes[i] for i in tables) / 2  # two short documents touch few rows
+    for (i, grad), row in zip(gradients, rows):
+        touched = numpy.flatnonzero(numpy.abs(grad.numpy()).sum(axis=1) > 0)
+        assert numpy.array_equal(row.numpy(), touched)
         assert 0 < len(touched) < grad.shape[0]
-    before = [numpy.array(node.get_grad(name)) for node, name in params.thinc]
-    for node, name in params.thinc:  # receive into zeroed gradients: the untouched rows stay zero
+    before = [numpy.array(params.thinc[i][0].get_grad(params.thinc[i][1])) for i in tables]
+    for i in tables:  # receive into zeroed gradients: the untouched rows stay zero
+        node, name = params.thinc[i]
         node.set_grad(name, node.ops.alloc(node.get_param(name).shape, dtype="f"))
-    params.unpack_gradients(buffer, rows, sizes)
-    for (node, name), expected in zip(params.thinc, before):
+    params.unpack_rows(buffer, rows, sizes, [1.0] * params.n_tensors)
+    for i, expected in zip(tables, before):
+        node, name = params.thinc[i]
         assert numpy.array_equal(node.get_grad(name), expected), name
+
+
+def test_gradients_are_summed_in_place_through_shared_memory(one_rank, monkeypatch):
+    """On one machine the ranks sum gradients through a shared-memory file (unlinked once every
+    rank mapped it), and thinc's gradients stay views of it: a step copies none of them. With
+    TRANSFER_CLI_DIST_SHARED_MEMORY=0, or without room in /dev/shm, gloo sums them."""
+    setup = init_pipeline(tagger_config())
+    nlp = setup.nlp
+    left_before = set(Path(distributed.SHARED_MEMORY_DIR).glob("transfer-cli-gradients-*"))
+    one_rank.prepare(nlp)
+    exchange = one_rank._exchange
+    assert isinstance(exchange, distributed.SharedMemoryExchange)
+    assert set(Path(distributed.SHARED_MEMORY_DIR).glob("transfer-cli-gradients-*")) == left_before
+    params = one_rank._parameters
+    examples = list(setup.train_corpus(nlp))[:4]
+    optimizer = Adam(0.001)
+    for step in range(3):
+        losses = {}
+        nlp.update(examples, drop=0.0, losses=losses)
+        expected = {(node.id, name): numpy.array(node.get_grad(name)) for node, name in params.thinc
+                    if node.has_grad(name)}
+        one_rank.reduce_gradients(losses, examples)
+        for node, name in params.thinc:
+            if node.has_grad(name):
+                grad = node.get_grad(name)
+                assert numpy.shares_memory(grad, exchange.slots[exchange.current]), (step, name)
+                assert numpy.array_equal(grad, expected[(node.id, name)])
+        nlp.finish_update(optimizer)
+    assert any(node.has_grad(name) for node, name in params.thinc)
+
+    monkeypatch.setenv("TRANSFER_CLI_DIST_SHARED_MEMORY", "0")
+    one_rank.prepare(nlp)
+    assert isinstance(one_rank._exchange, distributed.GlooExchange)
+    monkeypatch.delenv("TRANSFER_CLI_DIST_SHARED_MEMORY")
+    monkeypatch.setattr(os, "posix_fallocate", lambda fd, offset, size: (_ for _ in ()).throw(OSError(28, "full")))
+    one_rank.prepare(nlp)
+    assert isinstance(one_rank._exchange, distributed.GlooExchange)
+    assert set(Path(distributed.SHARED_MEMORY_DIR).glob("transfer-cli-gradients-*")) == left_before
+    nlp.update(examples, drop=0.0)
+    expected = [numpy.array(node.get_grad(name)) for node, name in params.thinc]
+    one_rank.reduce_gradients({}, examples)
+    for (node, name), value in zip(params.thinc, expected):
+        assert numpy.array_equal(node.get_grad(name), value), name
 
 
 def test_transformer_torch_gradients_go_through_the_buffer(one_rank, tiny_bert_dir):
@@ -344,19 +393,26 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
     config = tagger_config(max_steps=8)
     config["training"]["optimizer"] = sgd
     config_path = write_config(config, tmp_path / "c.cfg")
-    port = str(free_port())
-    commands = [([sys.executable, "-c", WORKER, str(config_path), str(tmp_path / "out"),
-                  str(tmp_path / f"w{rank}.npz")],
-                 rank_env(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
-                          MASTER_PORT=port))
-                for rank in (0, 1)]
-    for code, out, err, _ in run_all(commands, tmp_path):
-        assert code == 0, err[-3000:]
-        assert out == ""  # library code never prints; both ranks were quiet
-    ranks = [dict(numpy.load(tmp_path / f"w{rank}.npz")) for rank in (0, 1)]
+    runs = {}
+    for exchange, shared_memory in (("SharedMemoryExchange", "1"), ("GlooExchange", "0")):
+        port = str(free_port())
+        commands = [([sys.executable, "-c", WORKER, str(config_path), str(tmp_path / f"out{shared_memory}"),
+                      str(tmp_path / f"w{rank}_{shared_memory}.npz")],
+                     rank_env(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                              MASTER_PORT=port, TRANSFER_CLI_DIST_SHARED_MEMORY=shared_memory))
+                    for rank in (0, 1)]
+        for code, out, err, _ in run_all(commands, tmp_path):
+            assert code == 0, err[-3000:]
+            assert out == ""  # library code never prints; both ranks were quiet
+        for rank in (0, 1):
+            assert (tmp_path / f"w{rank}_{shared_memory}.npz.exchange").read_text() == exchange
+        runs[exchange] = [dict(numpy.load(tmp_path / f"w{rank}_{shared_memory}.npz")) for rank in (0, 1)]
+    ranks = runs["SharedMemoryExchange"]
     assert ranks[0].keys() == ranks[1].keys() and ranks[0]
     for key in ranks[0]:
         assert numpy.array_equal(ranks[0][key], ranks[1][key]), key  # bit for bit
+        # two ranks' sums are the same float sums through shared memory as through gloo
+        assert all(numpy.array_equal(ranks[0][key], gloo[key]) for gloo in runs["GlooExchange"]), key
 
     # one process on the same global batches: each step joins two batches of the batcher, as the
     # two ranks do (each trains on about half of the pair)
@@ -373,7 +429,7 @@ def test_two_ranks_match_each_other_and_one_process(tmp_path):
     assert all(not numpy.allclose(single[key], initial[key]) for key in single if key.startswith("tagger"))
     # rank 0 logged the losses of the whole global batches
     logs = [[json.loads(line) for line in (tmp_path / d / "training_log.jsonl").read_text().splitlines()]
-            for d in ("out", "single")]
+            for d in ("out1", "single")]
     assert [r["step"] for r in logs[0]] == [r["step"] for r in logs[1]] == [4, 8]
     for parallel_line, single_line in zip(*logs):
         assert parallel_line["words"] == single_line["words"]

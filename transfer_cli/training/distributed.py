@@ -20,6 +20,7 @@ at the same step.
 torch is imported inside the functions: a single-process run never loads it."""
 import math
 import os
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,8 +32,13 @@ from ..errors import DistributedError
 
 TIMEOUT_VARIABLE = "TRANSFER_CLI_DIST_TIMEOUT"
 DEFAULT_TIMEOUT_S = 1800.0  # rank 0 evaluates and saves while the others wait: generous
-# embedding tables with at least this many rows send only the rows a step touched
-SPARSE_MIN_ROWS = 1024
+# embedding tables with at least this many rows (a transformer's vocabulary) send only the rows a
+# step touched; smaller ones (hash embeddings: a step touches a large share of their rows) travel
+# whole with the other gradients, which costs less than finding and copying the rows
+SPARSE_MIN_ROWS = 16384
+# "0": sum gradients through gloo even when every rank runs on this machine
+SHARED_MEMORY_VARIABLE = "TRANSFER_CLI_DIST_SHARED_MEMORY"
+SHARED_MEMORY_DIR = "/dev/shm"
 LAUNCH_HINT = ("start the processes with torchrun (torchrun --nproc_per_node 2 -m transfer_cli train ...) or "
                "with `transfer-cli train --n-workers 2 ...`")
 
@@ -141,6 +147,7 @@ class DataParallel:
         self.timeout_s = timeout_seconds() if timeout_s is None else timeout_s
         self._device: Any = None
         self._parameters: Optional[TrainedParameters] = None
+        self._exchange: Any = None
 
     @property
     def is_main(self) -> bool:
@@ -204,6 +211,30 @@ class DataParallel:
         self._collective("the start-up copy of rank 0's weights", lambda: _broadcast(values))
         parameters.unpack_values(values)
         self._parameters = parameters
+        n_tail = parameters.n_tensors + len(parameters.loss_names) + len(parameters.flagged) + len(parameters.scalers) + 2
+        self._exchange = self._shared_memory_exchange(parameters.n_inline, n_tail) or GlooExchange(
+            parameters.n_inline, n_tail, self._device)
+
+    def _shared_memory_exchange(self, n_values: int, n_tail: int) -> Optional["SharedMemoryExchange"]:
+        """Ranks that all run on this machine's CPU sum their gradients through a shared-memory
+        file (rank 0 creates it in /dev/shm; every rank must find it there, with rank 0's token in
+        it, and map it), instead of sending them through gloo's sockets; None otherwise."""
+        import torch
+        import torch.distributed as dist
+
+        if self._device.type != "cpu" or os.environ.get(SHARED_MEMORY_VARIABLE, "").strip() == "0":
+            return None
+        size = SharedMemoryExchange.file_size(self.world_size, n_values)
+        name = [""]
+        if self.is_main:
+            name[0] = SharedMemoryExchange.create(size)
+        self._collective("the start-up", lambda: dist.broadcast_object_list(name, src=0))
+        exchange = SharedMemoryExchange.open(name[0], size, self.rank, self.world_size, n_values, n_tail)
+        found = torch.tensor([0.0 if exchange is None else 1.0])
+        self._collective("the start-up", lambda: _all_reduce(found, "sum"))
+        if self.is_main and name[0]:
+            os.unlink(name[0])  # every rank has it mapped (or gave up): nothing is left behind
+        return exchange if int(found[0]) == self.world_size else None
 
     def shard(self, batch: List) -> List:
         """This rank's examples of a global batch."""
@@ -220,24 +251,34 @@ class DataParallel:
         extra = ([step_losses.get(name, 0.0) for name in parameters.loss_names]
                  + [float(getattr(c, "has_gradients")) for c in parameters.flagged]
                  + [float(scaler.found_inf) for scaler in parameters.scalers] + [float(words), float(len(batch))])
-        gradients = parameters.gradients(self._device)
-        masks = parameters.row_masks(gradients, self._device)
-        if masks is not None:  # which rows of the embedding tables some rank has a gradient for
+        exchange = self._exchange
+        flags = parameters.stage_gradients(exchange.target())
+        tables = parameters.table_gradients(self._device)
+        rows, packed, sizes = [], None, []
+        if tables:  # which rows of the big embedding tables some rank has a gradient for
+            masks = parameters.row_masks(tables, self._device)
             self._collective("the gradient all-reduce", lambda: _all_reduce(masks, "sum"))
-        rows = parameters.rows_to_send(masks)
-        buffer, sizes = parameters.pack_gradients(gradients, rows, extra, self._device)
-        self._collective("the gradient all-reduce", lambda: _all_reduce(buffer, "sum"))
-        extra = parameters.unpack_gradients(buffer, rows, sizes)
+            rows = parameters.rows_to_send(masks)
+            packed, sizes = parameters.pack_rows(tables, rows, self._device)
+        summed: List[Any] = []
+        self._collective("the gradient all-reduce", lambda: summed.extend(exchange.sum(flags + extra)))
+        if packed is not None:
+            self._collective("the gradient all-reduce", lambda: _all_reduce(packed, "sum"))
+        gradients, tail = summed
+        flags, extra = tail[:parameters.n_tensors], tail[parameters.n_tensors:]
+        parameters.receive_gradients(gradients, flags)
+        if packed is not None:
+            parameters.unpack_rows(packed, rows, sizes, flags)
         fingerprint = extra[-2:]
         if fingerprint != [self.world_size * words, self.world_size * len(batch)]:
             raise DistributedError(f"rank {self.rank}: the ranks read different training batches ({len(batch)} "
                                    f"examples, {words} words here): every rank must read the same corpus in the "
                                    f"same order (a reader or augmenter drawing random numbers of its own breaks this)")
         losses, extra = extra[:len(parameters.loss_names)], extra[len(parameters.loss_names):]
-        flags, extra = extra[:len(parameters.flagged)], extra[len(parameters.flagged):]
+        flagged, extra = extra[:len(parameters.flagged)], extra[len(parameters.flagged):]
         for name, value in zip(parameters.loss_names, losses):
             step_losses[name] = value
-        for component, value in zip(parameters.flagged, flags):
+        for component, value in zip(parameters.flagged, flagged):
             component.has_gradients = value > 0  # another rank backpropagated: step with the sum
         for scaler, value in zip(parameters.scalers, extra):
             # float16 gradient scaling: one rank's overflow makes every rank skip the step
@@ -311,6 +352,17 @@ class TrainedParameters:
         tables = [name == "E" for _, name in self.thinc] + [id(param) in embedding_weights for param in self.torch]
         self.row_sparse = [table and len(shape) == 2 and shape[0] >= SPARSE_MIN_ROWS
                            for table, shape in zip(tables, self.shapes)]
+        self.tables = [i for i, sparse in enumerate(self.row_sparse) if sparse]
+        # where each other parameter's gradient sits in the step's buffer (None: a big table)
+        self._regions: List[Optional[Tuple[int, int]]] = []
+        offset = 0
+        for size, sparse in zip(self.sizes, self.row_sparse):
+            self._regions.append(None if sparse else (offset, offset + size))
+            offset += 0 if sparse else size
+        self._n_inline = offset
+        self._grad_getters = ([_thinc_grad(node, name) for node, name in self.thinc]
+                              + [_torch_grad(param) for param in self.torch])
+        self._views: Dict[Tuple[int, int], List[Any]] = {}
 
     @property
     def n_tensors(self) -> int:
@@ -335,89 +387,240 @@ class TrainedParameters:
         for param, chunk in zip(self.torch, chunks[len(self.thinc):]):
             param.data.copy_(chunk.view_as(param))
 
-    # gradients: one buffer per step, [gradients..., has-gradient flags..., extra...], where an
-    # embedding table's gradient is only the rows rows_to_send names
-    def gradients(self, device: Any) -> List[Any]:
-        """This rank's gradient of each parameter as a float32 tensor on `device` (None: no gradient)."""
+    # gradients: every gradient but the big tables' sits in one flat buffer of n_inline values
+    # that the ranks sum (GradientExchange); thinc's float32 gradients on the CPU are views of it,
+    # so a step copies nothing there. The big tables travel apart: only the rows some rank touched.
+    @property
+    def n_inline(self) -> int:
+        return self._n_inline
+
+    def stage_gradients(self, target: Any) -> List[float]:
+        """Put this rank's gradients into `target` (zeros where it has none); the has-gradient
+        flag of every parameter."""
         import torch
 
-        grads: List[Any] = []
-        for node, name in self.thinc:
-            grads.append(_as_tensor(node.get_grad(name)).to(device=device, dtype=torch.float32)
-                         if node.has_grad(name) else None)
-        for param in self.torch:
-            grads.append(None if param.grad is None else param.grad.to(device=device, dtype=torch.float32))
-        return grads
+        views = self._views_of(target)
+        flags = []
+        for grad_of, region, view in zip(self._grad_getters, self._regions, views):
+            grad = grad_of()
+            flags.append(0.0 if grad is None else 1.0)
+            if region is None:  # a big table: sent apart
+                continue
+            chunk = target[region[0]:region[1]]
+            if grad is None:
+                chunk.zero_()
+            elif view is None or grad is not view:  # first step, or not a view of this buffer
+                chunk.copy_((grad if isinstance(grad, torch.Tensor) else _as_tensor(grad)).reshape(-1))
+        return flags
 
-    def row_masks(self, gradients: List[Any], device: Any) -> Any:
-        """For every row of every embedding table, 1.0 where this rank's gradient row is not all
-        zeros (None when the pipeline has no embedding table)."""
+    def receive_gradients(self, summed: Any, flags: List[float]) -> None:
+        """Give every parameter some rank had a gradient for its summed gradient from `summed`
+        (a parameter no rank had one for stays without, as in a single process)."""
+        n_thinc = len(self.thinc)
+        views = self._views_of(summed)
+        for i, (region, flag, view) in enumerate(zip(self._regions, flags, views)):
+            if region is None or flag <= 0:
+                continue
+            chunk = summed[region[0]:region[1]]
+            if i < n_thinc:
+                node, name = self.thinc[i]
+                if view is not None:
+                    if not node.has_grad(name) or node.get_grad(name) is not view:
+                        node.set_grad(name, view)
+                else:
+                    grad = node.get_grad(name) if node.has_grad(name) else None
+                    if grad is None:
+                        grad = node.ops.alloc(node.get_param(name).shape, dtype=node.get_param(name).dtype)
+                    node.set_grad(name, _write_into(grad, chunk, node.ops))
+            else:
+                param = self.torch[i - n_thinc]
+                if param.grad is None:
+                    param.grad = param.new_zeros(param.shape)
+                param.grad.copy_(chunk.view_as(param))
+
+    def _views_of(self, buffer: Any) -> List[Any]:
+        """Numpy views of `buffer` shaped like each thinc float32 parameter on the CPU (None for
+        the others), made once per buffer."""
+        key = (buffer.data_ptr(), buffer.numel())
+        views = self._views.get(key)
+        if views is None:
+            views = []
+            for i, region in enumerate(self._regions):
+                view = None
+                if region is not None and i < len(self.thinc) and buffer.device.type == "cpu":
+                    node, name = self.thinc[i]
+                    param = node.get_param(name)
+                    if isinstance(param, numpy.ndarray) and param.dtype == numpy.float32:
+                        view = buffer[region[0]:region[1]].numpy().reshape(param.shape)
+                views.append(view)
+            self._views[key] = views
+        return views
+
+    def table_gradients(self, device: Any) -> List[Tuple[int, Any]]:
+        """(index, this rank's gradient as a float32 tensor, or None) of each big embedding table."""
+        import torch
+
+        found = []
+        for i, (grad_of, region) in enumerate(zip(self._grad_getters, self._regions)):
+            if region is None:
+                grad = grad_of()
+                found.append((i, None if grad is None else
+                              (grad if isinstance(grad, torch.Tensor) else _as_tensor(grad)).to(
+                                  device=device, dtype=torch.float32)))
+        return found
+
+    def row_masks(self, tables: List[Tuple[int, Any]], device: Any) -> Any:
+        """For every row of every big embedding table, 1.0 where this rank's gradient row is not
+        all zeros."""
         import torch
 
         masks = []
-        for grad, shape, sparse in zip(gradients, self.shapes, self.row_sparse):
-            if sparse:
-                masks.append(torch.zeros(shape[0], device=device) if grad is None
-                             else _nonzero_rows(grad.reshape(shape[0], -1)))
-        return torch.cat(masks) if masks else None
+        for i, grad in tables:
+            rows = self.shapes[i][0]
+            masks.append(torch.zeros(rows, device=device) if grad is None else _nonzero_rows(grad.reshape(rows, -1)))
+        return torch.cat(masks)
 
     def rows_to_send(self, summed_masks: Any) -> List[Any]:
-        """Per parameter: the rows of an embedding table that some rank has a gradient for, given
-        the masks summed over the ranks (the same on every rank), or None: send it whole."""
+        """Per big table: the rows some rank has a gradient for, given the masks summed over the
+        ranks (the same on every rank)."""
         rows: List[Any] = []
         offset = 0
-        for shape, sparse in zip(self.shapes, self.row_sparse):
-            if sparse:
-                rows.append(summed_masks[offset:offset + shape[0]].nonzero().reshape(-1))
-                offset += shape[0]
-            else:
-                rows.append(None)
+        for i in self.tables:
+            n = self.shapes[i][0]
+            rows.append(summed_masks[offset:offset + n].nonzero().reshape(-1))
+            offset += n
         return rows
 
-    def pack_gradients(self, gradients: List[Any], rows: List[Any], extra: List[float], device: Any
-                       ) -> Tuple[Any, List[int]]:
-        """The buffer to all-reduce and the number of values each parameter has in it."""
+    def pack_rows(self, tables: List[Tuple[int, Any]], rows: List[Any], device: Any) -> Tuple[Any, List[int]]:
+        """The big tables' rows to all-reduce, one buffer; the number of values of each table in it."""
         import torch
 
-        parts, flags, sizes = [], [], []
-        for grad, row, shape, size in zip(gradients, rows, self.shapes, self.sizes):
-            if row is not None:
-                size = int(row.numel()) * (size // shape[0])
-            if grad is None:
-                parts.append(torch.zeros(size, device=device))
-            elif row is None:
-                parts.append(grad.reshape(-1))
-            else:
-                parts.append(grad.reshape(shape[0], -1).index_select(0, row).reshape(-1))
-            flags.append(0.0 if grad is None else 1.0)
+        parts, sizes = [], []
+        for (i, grad), row in zip(tables, rows):
+            size = int(row.numel()) * (self.sizes[i] // self.shapes[i][0])
+            parts.append(torch.zeros(size, device=device) if grad is None
+                         else grad.reshape(self.shapes[i][0], -1).index_select(0, row).reshape(-1))
             sizes.append(size)
-        parts.append(torch.tensor(flags + extra, dtype=torch.float32, device=device))
         return torch.cat(parts), sizes
 
-    def unpack_gradients(self, buffer: Any, rows: List[Any], sizes: List[int]) -> List[float]:
-        """Write the summed gradients back (a parameter no rank had a gradient for stays without
-        one, as in a single process); returns the summed extra values."""
-        n_values = sum(sizes)
-        tail = buffer[n_values:].tolist()
-        flags = tail[:self.n_tensors]
-        chunks = list(_split(buffer[:n_values], sizes))
+    def unpack_rows(self, buffer: Any, rows: List[Any], sizes: List[int], flags: List[float]) -> None:
+        """Write the big tables' summed rows back (the other rows keep this rank's zeros)."""
         n_thinc = len(self.thinc)
-        for (node, name), chunk, flag, row in zip(self.thinc, chunks, flags, rows):
-            if flag > 0:
+        for i, row, chunk in zip(self.tables, rows, _split(buffer, sizes)):
+            if flags[i] <= 0:
+                continue
+            if i < n_thinc:
+                node, name = self.thinc[i]
                 grad = node.get_grad(name) if node.has_grad(name) else None
                 if grad is None:
                     grad = node.ops.alloc(node.get_param(name).shape, dtype=node.get_param(name).dtype)
                 node.set_grad(name, _write_into(grad, chunk, node.ops, row))
-        for param, chunk, flag, row in zip(self.torch, chunks[n_thinc:], flags[n_thinc:], rows[n_thinc:]):
-            if flag > 0:
+            else:
+                param = self.torch[i - n_thinc]
                 if param.grad is None:
                     param.grad = param.new_zeros(param.shape)
-                if row is None:
-                    param.grad.copy_(chunk.view_as(param))
-                else:
-                    param.grad.view(param.shape[0], -1).index_copy_(
-                        0, row, chunk.view(-1, param.grad[0].numel()).to(param.dtype))
-        return tail[self.n_tensors:]
+                param.grad.view(param.shape[0], -1).index_copy_(
+                    0, row, chunk.view(-1, param.grad[0].numel()).to(param.dtype))
+
+
+class GlooExchange:
+    """Sums the ranks' gradient buffers (and a tail of flags and losses) with one all-reduce."""
+
+    def __init__(self, n_values: int, n_tail: int, device: Any) -> None:
+        import torch
+
+        self.n_values = n_values
+        self.buffer = torch.zeros(n_values + n_tail, dtype=torch.float32, device=device)
+
+    def target(self) -> Any:
+        """Where this rank puts its gradients for the next sum."""
+        return self.buffer[:self.n_values]
+
+    def sum(self, tail: List[float]) -> Tuple[Any, List[float]]:
+        import torch
+
+        self.buffer[self.n_values:].copy_(torch.tensor(tail, dtype=torch.float32))
+        _all_reduce(self.buffer, "sum")
+        return self.buffer[:self.n_values], self.buffer[self.n_values:].tolist()
+
+
+class SharedMemoryExchange:
+    """Sums the gradient buffers of ranks on one machine through a shared-memory file: two sets
+    of one slot per rank, used in turn. A rank writes its gradients into its slot of the current
+    set; a small gloo all-reduce of the tail (flags, losses) is the barrier after which every
+    slot is complete; each rank then adds the slots up in rank order (the same sum, bit for bit,
+    on every rank) into its own slot of the other set, which holds its summed gradients and,
+    once the optimizer has zeroed them, the next step's. A slot of the current set is written
+    again only two steps later, after the next barrier, when every rank has read it."""
+
+    TOKEN_BYTES = 16
+
+    def __init__(self, mapped: Any, slots: Any, rank: int, n_tail: int) -> None:
+        self._mapped = mapped  # the mmap: kept open as long as the slots are used
+        self.slots = slots     # float32 (2, world_size, n_values)
+        self.rank = rank
+        self.n_tail = n_tail
+        self.current = 0
+
+    @classmethod
+    def file_size(cls, world_size: int, n_values: int) -> int:
+        return cls.TOKEN_BYTES + 2 * world_size * n_values * 4
+
+    @classmethod
+    def create(cls, size: int) -> str:
+        """A new file of `size` bytes (reserved: a full /dev/shm fails here, not with SIGBUS
+        later), starting with a random token; "" when it cannot be made."""
+        fd, path = -1, ""
+        try:
+            fd, path = tempfile.mkstemp(prefix="transfer-cli-gradients-", dir=SHARED_MEMORY_DIR)
+            os.posix_fallocate(fd, 0, size)
+            os.pwrite(fd, os.urandom(cls.TOKEN_BYTES), 0)
+            return path
+        except (OSError, AttributeError):  # no /dev/shm, not enough room, no posix_fallocate
+            if path:
+                os.unlink(path)
+            return ""
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    @classmethod
+    def open(cls, path: str, size: int, rank: int, world_size: int, n_values: int, n_tail: int
+             ) -> Optional["SharedMemoryExchange"]:
+        """Map rank 0's file; None when this rank cannot (another machine, no room...)."""
+        import mmap
+
+        if not path:
+            return None
+        try:
+            with open(path, "r+b") as f:
+                if os.fstat(f.fileno()).st_size != size:
+                    return None
+                mapped = mmap.mmap(f.fileno(), size)
+        except OSError:
+            return None
+        slots = numpy.frombuffer(mapped, dtype=numpy.float32, offset=cls.TOKEN_BYTES).reshape(2, world_size, n_values)
+        return cls(mapped, slots, rank, n_tail)
+
+    def target(self) -> Any:
+        import torch
+
+        return torch.from_numpy(self.slots[self.current, self.rank])
+
+    def sum(self, tail: List[float]) -> Tuple[Any, List[float]]:
+        import torch
+
+        small = torch.tensor(tail, dtype=torch.float32)
+        _all_reduce(small, "sum")  # every rank has written its slot
+        slots, out = self.slots[self.current], self.slots[1 - self.current, self.rank]
+        if len(slots) == 1:
+            numpy.copyto(out, slots[0])
+        else:
+            numpy.add(slots[0], slots[1], out=out)
+        for rank in range(2, len(slots)):
+            out += slots[rank]
+        self.current = 1 - self.current
+        return torch.from_numpy(out), small.tolist()
 
 
 @contextmanager
@@ -503,6 +706,14 @@ def _flat(tensor: Any, device: Any) -> Any:
     import torch
 
     return tensor.reshape(-1).to(device=device, dtype=torch.float32)
+
+
+def _thinc_grad(node: Any, name: str) -> Callable[[], Any]:
+    return lambda: node.get_grad(name) if node.has_grad(name) else None
+
+
+def _torch_grad(param: Any) -> Callable[[], Any]:
+    return lambda: param.grad
 
 
 def _split(buffer: Any, sizes: Sequence[int]) -> Iterator[Any]:
