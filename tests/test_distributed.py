@@ -289,6 +289,16 @@ def test_gradients_are_summed_in_place_through_shared_memory(one_rank, monkeypat
         nlp.finish_update(optimizer)
     assert any(node.has_grad(name) for node, name in params.thinc)
 
+    # a rank on another machine finds no such file, or one without rank 0's token: gloo then
+    size = distributed.SharedMemoryExchange.file_size(2, 10)
+    path, token = distributed.SharedMemoryExchange.create(size)
+    try:
+        assert distributed.SharedMemoryExchange.open(path, token, size, 1, 2, 10, 3) is not None
+        assert distributed.SharedMemoryExchange.open(path, bytes(len(token)), size, 1, 2, 10, 3) is None
+        assert distributed.SharedMemoryExchange.open(path + "x", token, size, 1, 2, 10, 3) is None
+    finally:
+        os.unlink(path)
+
     monkeypatch.setenv("TRANSFER_CLI_DIST_SHARED_MEMORY", "0")
     one_rank.prepare(nlp)
     assert isinstance(one_rank._exchange, distributed.GlooExchange)

@@ -220,20 +220,24 @@ class DataParallel:
         file (rank 0 creates it in /dev/shm; every rank must find it there, with rank 0's token in
         it, and map it), instead of sending them through gloo's sockets; None otherwise."""
         import torch
-        import torch.distributed as dist
 
         if self._device.type != "cpu" or os.environ.get(SHARED_MEMORY_VARIABLE, "").strip() == "0":
             return None
         size = SharedMemoryExchange.file_size(self.world_size, n_values)
-        name = [""]
-        if self.is_main:
-            name[0] = SharedMemoryExchange.create(size)
-        self._collective("the start-up", lambda: dist.broadcast_object_list(name, src=0))
-        exchange = SharedMemoryExchange.open(name[0], size, self.rank, self.world_size, n_values, n_tail)
+        token_bytes = SharedMemoryExchange.TOKEN_BYTES
+        message = torch.zeros(256, dtype=torch.uint8)  # rank 0's token, then the file's path (0 past its end)
+        path, token = SharedMemoryExchange.create(size) if self.is_main else ("", b"")
+        encoded = token + path.encode("utf8")
+        if path and len(encoded) < len(message):
+            message[:len(encoded)] = torch.tensor(list(encoded), dtype=torch.uint8)
+        self._collective("the start-up", lambda: _broadcast(message))
+        received = bytes(message.tolist())
+        token, received_path = received[:token_bytes], received[token_bytes:].rstrip(b"\0").decode("utf8", "replace")
+        exchange = SharedMemoryExchange.open(received_path, token, size, self.rank, self.world_size, n_values, n_tail)
         found = torch.tensor([0.0 if exchange is None else 1.0])
         self._collective("the start-up", lambda: _all_reduce(found, "sum"))
-        if self.is_main and name[0]:
-            os.unlink(name[0])  # every rank has it mapped (or gave up): nothing is left behind
+        if path:
+            os.unlink(path)  # every rank has it mapped (or gave up): nothing is left behind
         return exchange if int(found[0]) == self.world_size else None
 
     def shard(self, batch: List) -> List:
@@ -567,25 +571,26 @@ class SharedMemoryExchange:
         return cls.TOKEN_BYTES + 2 * world_size * n_values * 4
 
     @classmethod
-    def create(cls, size: int) -> str:
+    def create(cls, size: int) -> Tuple[str, bytes]:
         """A new file of `size` bytes (reserved: a full /dev/shm fails here, not with SIGBUS
-        later), starting with a random token; "" when it cannot be made."""
+        later) starting with a random token: (path, token), or ("", b"") when it cannot be made."""
         fd, path = -1, ""
         try:
             fd, path = tempfile.mkstemp(prefix="transfer-cli-gradients-", dir=SHARED_MEMORY_DIR)
             os.posix_fallocate(fd, 0, size)
-            os.pwrite(fd, os.urandom(cls.TOKEN_BYTES), 0)
-            return path
+            token = os.urandom(cls.TOKEN_BYTES).replace(b"\0", b"\1")
+            os.pwrite(fd, token, 0)
+            return path, token
         except (OSError, AttributeError):  # no /dev/shm, not enough room, no posix_fallocate
             if path:
                 os.unlink(path)
-            return ""
+            return "", b""
         finally:
             if fd >= 0:
                 os.close(fd)
 
     @classmethod
-    def open(cls, path: str, size: int, rank: int, world_size: int, n_values: int, n_tail: int
+    def open(cls, path: str, token: bytes, size: int, rank: int, world_size: int, n_values: int, n_tail: int
              ) -> Optional["SharedMemoryExchange"]:
         """Map rank 0's file; None when this rank cannot (another machine, no room...)."""
         import mmap
@@ -594,8 +599,8 @@ class SharedMemoryExchange:
             return None
         try:
             with open(path, "r+b") as f:
-                if os.fstat(f.fileno()).st_size != size:
-                    return None
+                if os.fstat(f.fileno()).st_size != size or os.pread(f.fileno(), cls.TOKEN_BYTES, 0) != token:
+                    return None  # another file of that name: this rank runs on another machine
                 mapped = mmap.mmap(f.fileno(), size)
         except OSError:
             return None
