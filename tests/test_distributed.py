@@ -293,9 +293,9 @@ def test_gradients_are_summed_in_place_through_shared_memory(one_rank, monkeypat
     size = distributed.SharedMemoryExchange.file_size(2, 10)
     path, token = distributed.SharedMemoryExchange.create(size)
     try:
-        assert distributed.SharedMemoryExchange.open(path, token, size, 1, 2, 10, 3) is not None
-        assert distributed.SharedMemoryExchange.open(path, bytes(len(token)), size, 1, 2, 10, 3) is None
-        assert distributed.SharedMemoryExchange.open(path + "x", token, size, 1, 2, 10, 3) is None
+        assert distributed.SharedMemoryExchange.open(path, token, size, 1, 2, 10) is not None
+        assert distributed.SharedMemoryExchange.open(path, bytes(len(token)), size, 1, 2, 10) is None
+        assert distributed.SharedMemoryExchange.open(path + "x", token, size, 1, 2, 10) is None
     finally:
         os.unlink(path)
 

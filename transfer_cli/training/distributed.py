@@ -6,11 +6,12 @@ Every rank builds the same pipeline (rank 0's weights are copied to the others o
 start) and reads the same stream of global batches; each rank trains on its own shard of
 every global batch. The engine's losses are sums over examples and tokens (tagger, senter, NER,
 textcat and tok2vec gradients are never divided by the batch size; tests/test_distributed.py
-checks it), so the gradient of a global batch is the SUM of its shards' gradients. One
-all-reduce per step, over one flat buffer holding every trained thinc parameter's gradient
-and every torch parameter's gradient inside the components' PyTorch shims (plus the step's
-losses and a fingerprint of the batch), gives each rank exactly what a single process
-would have computed for the whole batch. Embedding tables (hash embeddings, a
+checks it), so the gradient of a global batch is the SUM of its shards' gradients. One sum
+per step, over one flat buffer holding every trained thinc parameter's gradient and every
+torch parameter's gradient inside the components' PyTorch shims (plus the step's losses and
+a fingerprint of the batch), gives each rank exactly what a single process would have
+computed for the whole batch: an all-reduce, or, when every rank runs on one machine's CPU,
+a sum through shared memory (no copies through sockets). Big embedding tables (a
 transformer's word embeddings) send only the rows some rank has a gradient for: a step
 touches few of their rows, and they are most of the parameters, so a small all-reduce of
 which rows each rank touched comes first; identical optimizer steps keep the ranks
@@ -211,11 +212,12 @@ class DataParallel:
         self._collective("the start-up copy of rank 0's weights", lambda: _broadcast(values))
         parameters.unpack_values(values)
         self._parameters = parameters
-        n_tail = parameters.n_tensors + len(parameters.loss_names) + len(parameters.flagged) + len(parameters.scalers) + 2
-        self._exchange = self._shared_memory_exchange(parameters.n_inline, n_tail) or GlooExchange(
+        n_tail = (parameters.n_tensors + len(parameters.loss_names) + len(parameters.flagged)
+                  + len(parameters.scalers) + 2)  # reduce_gradients' flags and extra values
+        self._exchange = self._shared_memory_exchange(parameters.n_inline) or GlooExchange(
             parameters.n_inline, n_tail, self._device)
 
-    def _shared_memory_exchange(self, n_values: int, n_tail: int) -> Optional["SharedMemoryExchange"]:
+    def _shared_memory_exchange(self, n_values: int) -> Optional["SharedMemoryExchange"]:
         """Ranks that all run on this machine's CPU sum their gradients through a shared-memory
         file (rank 0 creates it in /dev/shm; every rank must find it there, with rank 0's token in
         it, and map it), instead of sending them through gloo's sockets; None otherwise."""
@@ -233,7 +235,7 @@ class DataParallel:
         self._collective("the start-up", lambda: _broadcast(message))
         received = bytes(message.tolist())
         token, received_path = received[:token_bytes], received[token_bytes:].rstrip(b"\0").decode("utf8", "replace")
-        exchange = SharedMemoryExchange.open(received_path, token, size, self.rank, self.world_size, n_values, n_tail)
+        exchange = SharedMemoryExchange.open(received_path, token, size, self.rank, self.world_size, n_values)
         found = torch.tensor([0.0 if exchange is None else 1.0])
         self._collective("the start-up", lambda: _all_reduce(found, "sum"))
         if path:
@@ -392,7 +394,7 @@ class TrainedParameters:
             param.data.copy_(chunk.view_as(param))
 
     # gradients: every gradient but the big tables' sits in one flat buffer of n_inline values
-    # that the ranks sum (GradientExchange); thinc's float32 gradients on the CPU are views of it,
+    # that the ranks sum (GlooExchange, SharedMemoryExchange); thinc's float32 gradients on the CPU are views of it,
     # so a step copies nothing there. The big tables travel apart: only the rows some rank touched.
     @property
     def n_inline(self) -> int:
@@ -559,11 +561,10 @@ class SharedMemoryExchange:
 
     TOKEN_BYTES = 16
 
-    def __init__(self, mapped: Any, slots: Any, rank: int, n_tail: int) -> None:
+    def __init__(self, mapped: Any, slots: Any, rank: int) -> None:
         self._mapped = mapped  # the mmap: kept open as long as the slots are used
         self.slots = slots     # float32 (2, world_size, n_values)
         self.rank = rank
-        self.n_tail = n_tail
         self.current = 0
 
     @classmethod
@@ -590,7 +591,7 @@ class SharedMemoryExchange:
                 os.close(fd)
 
     @classmethod
-    def open(cls, path: str, token: bytes, size: int, rank: int, world_size: int, n_values: int, n_tail: int
+    def open(cls, path: str, token: bytes, size: int, rank: int, world_size: int, n_values: int
              ) -> Optional["SharedMemoryExchange"]:
         """Map rank 0's file; None when this rank cannot (another machine, no room...)."""
         import mmap
@@ -605,7 +606,7 @@ class SharedMemoryExchange:
         except OSError:
             return None
         slots = numpy.frombuffer(mapped, dtype=numpy.float32, offset=cls.TOKEN_BYTES).reshape(2, world_size, n_values)
-        return cls(mapped, slots, rank, n_tail)
+        return cls(mapped, slots, rank)
 
     def target(self) -> Any:
         import torch
