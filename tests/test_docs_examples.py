@@ -3,7 +3,11 @@
 The blocks of a page run in order, in one folder per page, as a reader working through the
 page would run them. That folder holds what the README's quickstart makes first:
 `sample_data/` (the repository's) and `corpus/train.spacy`, `corpus/dev.spacy` (its en_ewt
-excerpts, converted with `-n 10`).
+excerpts, converted with `-n 10`); a page whose examples name `model/model-best` also gets
+the quickstart's trained tagger there (trained for a few steps), and a page naming
+`eng.train.iob2.tsv` gets small CoNLL-2003-format files (`eng.train.iob2.tsv`,
+`eng.testa.iob2.tsv`: the entities of `sample_data/ner/`, one `word<TAB>tag` line per token).
+Files the `transfer-cli` commands of a block write must have ordinary modes (the umask's).
 
 - ```bash / ```sh / ```console: each command line (backslash continuations joined) that starts
   with `transfer-cli` or `python -m transfer_cli` runs through the CLI in this process and must
@@ -24,6 +28,7 @@ page's folder (for a later `--code NAME`); any other word names the block for ot
 Unlabelled and ```text blocks show output and are not run.
 """
 import json
+import os
 import re
 import shlex
 import shutil
@@ -238,7 +243,42 @@ def corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory, corpus):
+def quickstart_model(tmp_path_factory, corpus) -> Path:
+    """The README quickstart's `model/` (its tagger, trained for 10 steps instead of 100)."""
+    folder = tmp_path_factory.mktemp("docs_quickstart")
+    run_cli(["init-config", str(folder / "config.cfg"), "--pipeline", "tagger"], 0, "making model/")
+    run_cli(["train", str(folder / "config.cfg"), "--output", str(folder / "model"), "--quiet",
+             "--paths.train", str(corpus / "train.spacy"), "--paths.dev", str(corpus / "dev.spacy"),
+             "--training.max_steps", "10", "--training.eval_frequency", "10"], 0, "making model/")
+    return folder / "model"
+
+
+@pytest.fixture(scope="module")
+def conll_files(tmp_path_factory) -> Path:
+    """eng.train.iob2.tsv and eng.testa.iob2.tsv in the IOB2 layout of CoNLL-2003's TSV files,
+    from sample_data/ner/ (the real files may not be shipped)."""
+    from transfer_cli.lang import create_tokenizer
+    from transfer_cli.training.readers import read_docs
+
+    folder = tmp_path_factory.mktemp("docs_conll")
+    tokenizer = create_tokenizer("en")
+    for source, name in [("train", "eng.train.iob2.tsv"), ("dev", "eng.testa.iob2.tsv")]:
+        lines = ["-DOCSTART-\tO", ""]
+        path = ROOT / "sample_data" / "ner" / f"{source}.jsonl"
+        for doc in read_docs(path, converter="jsonl", vocab=tokenizer.vocab, make_doc=tokenizer):
+            words = [(t.text, f"{t.ent_iob_}-{t.ent_type_}" if t.ent_type_ else "O") for t in doc if t.text.strip()]
+            lines += [f"{word}\t{tag}" for word, tag in words] + [""]
+        (folder / name).write_text("\n".join(lines), encoding="utf8")
+    return folder
+
+
+# what a page's folder gets, besides sample_data/ and corpus/, when its examples name it
+PREPARED = {"model/model-best": ("quickstart_model", "model"),
+            "eng.train.iob2.tsv": ("conll_files", ".")}
+
+
+@pytest.fixture(scope="module")
+def pages(request, tmp_path_factory, corpus):
     opened: Dict[str, Page] = {}
 
     def get(name: str) -> Page:
@@ -246,6 +286,10 @@ def pages(tmp_path_factory, corpus):
             folder = tmp_path_factory.mktemp(name.replace(".", "_"))
             (folder / "sample_data").symlink_to(ROOT / "sample_data", target_is_directory=True)
             shutil.copytree(corpus, folder / "corpus")
+            runnable = "\n".join(b.code for b in ALL_BLOCKS if b.page == name and skip_reason(b) is None)
+            for mention, (fixture, target) in PREPARED.items():
+                if mention in runnable:
+                    shutil.copytree(request.getfixturevalue(fixture), folder / target, dirs_exist_ok=True)
             opened[name] = Page(name, folder)
         return opened[name]
 
@@ -262,10 +306,30 @@ def run_block(block: Block, page: Page) -> None:
     elif block.kind == "config":
         check_config(block, page)
     else:
+        before = snapshot(page.folder)
         for words, expected in command_lines(block.code):
             args = cli_words(words)
             if args is not None:
                 run_cli(args, expected, f"docs/{block.id}")
+        check_modes(page.folder, before, f"docs/{block.id}")
+
+
+def snapshot(folder: Path) -> Dict[Path, float]:
+    return {path: path.lstat().st_mtime_ns for path in folder.rglob("*") if not path.is_symlink()}
+
+
+def check_modes(folder: Path, before: Dict[Path, float], label: str) -> None:
+    """What the commands wrote has the modes of any file the user creates (0644/0755 under umask 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    wrong = []
+    for path, mtime in snapshot(folder).items():
+        if before.get(path) != mtime:
+            mode = path.stat().st_mode & 0o777
+            expected = (0o777 if path.is_dir() else 0o666) & ~umask
+            if mode != expected:
+                wrong.append(f"{path.relative_to(folder)} {oct(mode)} (expected {oct(expected)})")
+    assert not wrong, f"{label}: outputs with unusual modes: {', '.join(wrong[:10])}"
 
 
 def skip_reason(block: Block) -> Optional[str]:
@@ -287,6 +351,9 @@ def test_docs_example_runs(block: Block, pages, monkeypatch):
         pytest.skip(f"docs/{block.id}: {reason}")
     page = pages(block.page)
     monkeypatch.chdir(page.folder)
+    # processes a command starts (train --n-workers, apply --n-process) import this checkout
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
     # the blocks before this one set up what it uses (also when this block is selected alone)
     for earlier in [b for b in ALL_BLOCKS if b.page == block.page]:
         if earlier is block:

@@ -49,7 +49,8 @@ def save_transformer_dir(model: Model, path: Path, *, component: str, weights: b
 
         # contiguous CPU copies: safetensors refuses tensors that share memory (tied weights)
         state = {key: value.detach().to("cpu").contiguous().clone() for key, value in torch_model.state_dict().items()}
-        safetensors.torch.save_file(state, str(path / WEIGHTS_FILE), metadata={"format": "pt"})
+        # bytes written as any file is (save_file makes the file 0600, whatever the umask)
+        (path / WEIGHTS_FILE).write_bytes(safetensors.torch.save(state, metadata={"format": "pt"}))
 
 
 def load_transformer_dir(model: Model, path: Path, *, component: str, weights: bool = True) -> None:
