@@ -324,7 +324,7 @@ def check_modes(folder: Path, before: Dict[Path, float], label: str) -> None:
     os.umask(umask)
     wrong = []
     for path, mtime in snapshot(folder).items():
-        if before.get(path) != mtime:
+        if path not in before or (before[path] != mtime and not path.is_dir()):  # new, or a file rewritten
             mode = path.stat().st_mode & 0o777
             expected = (0o777 if path.is_dir() else 0o666) & ~umask
             if mode != expected:
