@@ -393,3 +393,22 @@ def test_exit_notes_and_continuations():
     code = "transfer-cli a b \\\n  c  # (exit 2)\ntorchrun x\ntransfer-cli d\n# fails (exit 1)\n"
     assert command_lines(code) == [(["transfer-cli", "a", "b", "c"], 2), (["torchrun", "x"], 0),
                                    (["transfer-cli", "d"], 1)]
+
+
+def test_migration_page_names_what_is_registered():
+    """The spaCy names docs/migrating-from-spacy.md says are accepted are registered, its
+    factories are exactly the registered ones, and what it says is missing is missing."""
+    from transfer_cli.config.registry import registered_functions, registry
+
+    text = (DOCS / "migrating-from-spacy.md").read_text(encoding="utf8")
+    names = re.compile(r"`(spacy(?:-transformers)?\.[\w.]+)`")
+    registered = {name for reg in registry.registry_names() for name in registered_functions(reg)}
+    accepted = text[text.index("### Registered names"):text.index("### Corpora and commands")]
+    assert len(names.findall(accepted)) >= 60
+    assert [n for n in names.findall(accepted) if n not in registered] == []
+    factories_row = re.search(r"^\| factories \| (.*) \|$", accepted, re.M).group(1)
+    assert set(re.findall(r"`(\w+)`", factories_row)) == set(registered_functions("factories"))
+    missing = text[text.index("- **Components.**"):text.index("- **NER**")]
+    assert names.findall(missing) and [n for n in names.findall(missing) if n in registered] == []
+    components = re.findall(r"`(\w+)`", missing[:missing.index("is refused")])
+    assert "parser" in components and set(components) & set(registered_functions("factories")) == set()
