@@ -133,9 +133,10 @@ def test_apply_to_spacy_peak_rss_does_not_grow_with_the_input(sentencizer_dir, t
 
 def test_one_very_long_document_goes_through_apply_with_bounded_memory(model_dir, tmp_path):
     """200,000 tokens in one text, under nlp.max_length: it is annotated in one doc. The
-    network's activations for the whole doc are in memory at once (measured: +480 MB over
-    short texts with this width-32 tok2vec, ~2.4 KB a token), so the bound is linear in
-    the doc's length, which nlp.max_length caps; the margin catches anything worse."""
+    network runs over a long doc in overlapping windows (ml/windowed.py), so what grows
+    with the doc is the Doc, its tensor and the output writer's copy of its rows (measured:
+    +140 MB over short texts for ~200,000 tokens with this width-32 tok2vec; +500 MB when
+    the whole doc's activations were held at once)."""
     words = " ".join(sample_texts()).split()
     long_text = " ".join(words * (200_000 // len(words) + 1))
     long_text = long_text[:long_text.rindex(" ", 0, 999_000)]
@@ -147,7 +148,7 @@ def test_one_very_long_document_goes_through_apply_with_bounded_memory(model_dir
     assert status == 0, output
     (doc,) = DocBin().from_disk(tmp_path / "long.spacy").get_docs(Vocab())
     assert len(doc) >= 200_000 and all(t.tag_ for t in doc[-10:])
-    assert long_peak - short_peak < 800, f"peak RSS {short_peak:.0f} MB (short texts) vs {long_peak:.0f} MB"
+    assert long_peak - short_peak < 300, f"peak RSS {short_peak:.0f} MB (short texts) vs {long_peak:.0f} MB"
 
 
 # -- .spacy decompression bomb ----------------------------------------------------------------------

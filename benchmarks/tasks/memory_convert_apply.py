@@ -24,6 +24,10 @@ APPLY_SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_APPLY_SIZES_MB"
 SPACY_APPLY_SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_SPACY_APPLY_SIZES_MB", "").split(",")
                         if s.strip()] or APPLY_SIZES_MB
 
+# One long document: EWT train's raw sentences joined into a single text of this many
+# characters (just under both systems' default nlp.max_length of 1,000,000): ~200,000 tokens.
+LONG_DOC_CHARS = 999_000
+
 TITLE = "Peak memory of convert and apply as the input grows"
 DESCRIPTION = (
     "Peak RSS (the command's own ru_maxrss, read with os.wait4 by a parent that runs it) of "
@@ -32,7 +36,8 @@ DESCRIPTION = (
     "task's tok2vec + tagger, or one trained for it) on JSONL files of "
     f"{' and '.join(f'{s:g}' for s in SIZES_MB)} MB (BENCH_MEMORY_SIZES_MB): EWT train's raw sentences, one per "
     "line, repeated to the size. One run per system and size: peak RSS does not drift like time does. "
-    "Flat means the figure does not grow with the input."
+    "Flat means the figure does not grow with the input. The long-document row runs `apply` over a JSONL of "
+    f"one text: EWT train's sentences joined to {LONG_DOC_CHARS:,} characters (~200,000 tokens)."
 )
 
 Result = Union[Dict[str, Any], NotAvailable]
@@ -53,6 +58,24 @@ def make_input(ctx: Context, size_mb: float) -> Path:
             out.write(lines[i % len(lines)])
             size += len(lines[i % len(lines)])
             i += 1
+    tmp.replace(path)
+    return path
+
+
+def make_long_document(ctx: Context) -> Path:
+    path = ctx.work_dir / "memory_long_document.jsonl"
+    if path.exists():
+        return path
+    texts = texts_and_gold_spans(ctx.data_dir / "en_ewt" / "en_ewt-ud-train.conllu")[0]
+    pieces, size = [], 0
+    while size < LONG_DOC_CHARS:
+        text = texts[len(pieces) % len(texts)]
+        pieces.append(text)
+        size += len(text) + 1
+    text = " ".join(pieces)
+    text = text[:text.rindex(" ", 0, LONG_DOC_CHARS)]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"text": text}, ensure_ascii=False) + "\n", encoding="utf8")
     tmp.replace(path)
     return path
 
@@ -96,4 +119,16 @@ def run(ctx: Context) -> List[Row]:
                         fmt="{:,.1f}", higher_is_better=False, notes=note(converted)))
         rows.append(Row(f"apply {size:g} MB JSONL → .spacy: peak RSS, MB", peak(applied, OURS),
                         peak(applied, SPACY), fmt="{:,.1f}", higher_is_better=False, notes=note(applied)))
+    long_doc = make_long_document(ctx)
+    applied = {}
+    for system in (SPACY, OURS):
+        if isinstance(trained[system], NotAvailable):
+            applied[system] = trained[system]
+            continue
+        model = Path(trained[system]["output"]) / "train" / "model-best"  # type: ignore[index]
+        applied[system] = ctx.measure(system, "memory_convert_apply.py", [
+            "--command", "apply", "--model", model, "--input", long_doc,
+            "--output", ctx.work_dir / f"memory_apply_long_{system}.spacy"])
+    rows.append(Row("apply one ~200,000-token document → .spacy: peak RSS, MB", peak(applied, OURS),
+                    peak(applied, SPACY), fmt="{:,.1f}", higher_is_better=False, notes=note(applied)))
     return rows

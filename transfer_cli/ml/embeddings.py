@@ -20,6 +20,7 @@ from ..config.registry import load_registrations, registry
 from ..errors import ConfigError
 from .featurize import AttrName, AttrNamesArg, FeatureExtractor, OptionalAttrNamesArg, attr_ids, split_by_lengths
 from .layers import LayerNorm, Maxout
+from .windowed import PER_TOKEN
 
 STATIC_VECTORS_NAME = "spacy.StaticVectors.v2"
 
@@ -155,7 +156,8 @@ def _embed_mixer(name: str, extractor: Optional[Model], tables: List[Model], sta
     layers += tables + ([static] if static is not None else []) + [maxout, norm, dropout]
     model: Model = Model(name, _mixer_forward, init=_mixer_init, layers=layers, dims={"nO": width, "nI": None},
                          attrs={"n_tables": len(tables), "has_static": static is not None,
-                                "has_char_embed": char_embed is not None})
+                                "has_char_embed": char_embed is not None,
+                                PER_TOKEN: True})  # each row from its own token's features
     model.set_ref("maxout", maxout)
     if static is not None:
         model.set_ref("static_vectors", static)

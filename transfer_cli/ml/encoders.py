@@ -19,6 +19,7 @@ from ..config.registry import registry
 from ..errors import ConfigError
 from .featurize import split_by_lengths
 from .layers import LayerNorm, Maxout, MishDense
+from .windowed import EXACT_CONTEXT
 
 
 def window_block(dense: Model, width: int, window_size: int) -> Model[Ragged, Ragged]:
@@ -61,7 +62,10 @@ def window_encoder(name: str, blocks: List[Model], width: int, receptive_field: 
     blocks over the flattened batch."""
     return Model(name, _encoder_forward, init=_encoder_init, layers=blocks,
                  dims={"nO": width, "nI": width},
-                 attrs={"receptive_field": receptive_field, "accepts_lists": True})
+                 attrs={"receptive_field": receptive_field, "accepts_lists": True,
+                        # zero vectors beyond each doc's edges in every block: an output row depends on
+                        # exactly the rows within receptive_field of it (ml/windowed.py relies on it)
+                        EXACT_CONTEXT: receptive_field})
 
 
 def _encoder_init(model: Model, X: Any = None, Y: Any = None) -> None:

@@ -6,6 +6,7 @@ from thinc.types import Floats2d
 
 from ..config.registry import registry
 from ..tokens import Doc
+from .windowed import CONTEXT_REF
 
 
 @registry.architectures("spacy.Tagger.v2")
@@ -18,6 +19,7 @@ def build_tagger_model(tok2vec: Model[List[Doc], List[Floats2d]], nO: Optional[i
     model = chain(tok2vec, with_array(output_layer))
     model.set_ref("tok2vec", tok2vec)
     model.set_ref("output_layer", output_layer)
+    model.attrs[CONTEXT_REF] = "tok2vec"  # the softmax is per token: the tagger sees what its tok2vec sees
     return model
 
 

@@ -9,6 +9,7 @@ from ..config.factories import register_factory
 from ..errors import DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..ml.tagger import set_n_labels
+from ..ml.windowed import predict_in_windows, token_context
 from ..scoring import score_sents
 from ..tokens import Doc
 from ..tokens import attrs as A
@@ -53,7 +54,7 @@ class SentenceRecognizer(TrainableComponent):
         """Per doc, 1 where a sentence starts and 0 elsewhere (argmax over I/S)."""
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((0,), dtype="int64") for _ in docs]
-        scores = self.model.predict(docs)
+        scores = predict_in_windows(self.model, docs, token_context(self.model))  # bounded memory on long docs
         ops = self.model.ops
         lengths = [len(s) for s in scores]
         flat = ops.to_numpy(ops.xp.concatenate([s for s in scores if len(s)]))

@@ -8,6 +8,7 @@ from ..config.factories import register_factory
 from ..errors import ConfigError, DataError, PipelineError
 from ..ml.listeners import listeners_inferring_shapes
 from ..ml.tagger import set_n_labels
+from ..ml.windowed import predict_in_windows, token_context
 from ..scoring import score_token_attr
 from ..tokens import Doc
 from ..tokens import attrs as A
@@ -45,7 +46,7 @@ class Tagger(TrainableComponent):
     def predict(self, docs: List[Doc]) -> List[numpy.ndarray]:
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((0,), dtype="int64") for _ in docs]
-        scores = self.model.predict(docs)
+        scores = predict_in_windows(self.model, docs, token_context(self.model))  # bounded memory on long docs
         return [self.model.ops.to_numpy(self.model.ops.xp.argmax(s, axis=1)) if len(s) else
                 numpy.zeros((0,), dtype="int64") for s in scores]
 

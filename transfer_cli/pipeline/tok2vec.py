@@ -8,6 +8,7 @@ from thinc.types import Floats2d
 from ..config.factories import register_factory
 from ..errors import PipelineError
 from ..ml.listeners import Listener, find_listeners
+from ..ml.windowed import predict_in_windows, token_context
 from ..tokens import Doc
 from .component import ListenedComponent
 from .default_models import default_model
@@ -52,7 +53,7 @@ class Tok2Vec(ListenedComponent):
         if not any(len(doc) for doc in docs):
             width = self.model.get_dim("nO") if self.model.has_dim("nO") else 0
             return [self.model.ops.alloc2f(len(doc), width) for doc in docs]
-        return self.model.predict(docs)
+        return predict_in_windows(self.model, docs, token_context(self.model))  # bounded memory on long docs
 
     def set_annotations(self, docs: List[Doc], tokvecs: List[Floats2d]) -> None:
         for doc, vecs in zip(docs, tokvecs):
