@@ -14,7 +14,9 @@ from .apply_processes import models
 
 # Input sizes in MB (BENCH_MEMORY_SIZES_MB, comma-separated): the JSONL files are EWT train's raw
 # sentences, one {"text": ...} per line, repeated until the file has that many bytes.
-SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_SIZES_MB", "10,100").split(",")]
+# ("none": only the long-document row)
+SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_SIZES_MB", "10,100").split(",")
+            if s.strip() and s.strip() != "none"]
 # apply runs the tagger over every line (~20M words at 100 MB: tens of minutes per system);
 # BENCH_MEMORY_APPLY_SIZES_MB limits it to some of the sizes (default: all)
 APPLY_SIZES_MB = [float(s) for s in os.environ.get("BENCH_MEMORY_APPLY_SIZES_MB", "").split(",") if s.strip()] \
