@@ -449,3 +449,15 @@ def test_a_config_edited_after_saving_is_refused_unless_its_checksum_is_removed(
     del meta["config_sha256"]
     srsly.write_json(model / "meta.json", meta)
     assert transfer_cli.load(model).pipe_names == ["tok2vec", "tagger"]
+
+
+def test_a_pipeline_saved_by_spacy_is_named_as_such(model):
+    # spaCy's meta.json has spacy_version and none of ours; its weights are in its own format
+    meta = srsly.read_json(model / "meta.json")
+    del meta["transfer_cli_version"]
+    meta["spacy_version"] = ">=3.8.0,<3.9.0"
+    srsly.write_json(model / "meta.json", meta)
+    with pytest.raises(PathError, match="saved by spaCy"):
+        transfer_cli.load(model)
+    code, output = cli("evaluate", model, DEV)
+    assert_one_error(code, output, "saved by spaCy")

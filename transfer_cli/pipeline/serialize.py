@@ -103,6 +103,7 @@ def read_pipeline_config(path: Path) -> Config:
     config_path = path / "config.cfg"
     if not config_path.exists() and not config_path.is_symlink():
         raise PathError("not a pipeline directory: config.cfg is missing", path=str(path))
+    _refuse_other_libraries_pipeline(path)
     text = read_file_text(config_path, limit=TEXT_LIMIT, what="pipeline config")
     _check_config_checksum(path, config_path, text)
     config = load_config_from_str(text, path=str(config_path))
@@ -111,6 +112,19 @@ def read_pipeline_config(path: Path) -> Config:
         raise DataError("the pipeline config has no [nlp] pipeline list: not a saved pipeline's config "
                         "(truncated or damaged?)", path=str(config_path))
     return config
+
+
+def _refuse_other_libraries_pipeline(path: Path) -> None:
+    """A directory spaCy saved has a config.cfg too, but its weights are in spaCy's own
+    format: say so, instead of failing later on the first file that differs."""
+    meta_path = path / "meta.json"
+    if not meta_path.exists() and not meta_path.is_symlink():
+        return
+    meta = read_file_json(meta_path, what="pipeline meta", expect=dict)
+    if OWNER_KEY not in meta and "spacy_version" in meta:
+        raise PathError("this pipeline was saved by spaCy (meta.json has spacy_version, not transfer_cli_version): "
+                        "transfer-cli loads only pipelines it saved; train one from the same config with "
+                        "`transfer-cli train` (spaCy's configs run unchanged)", path=str(path))
 
 
 def _check_config_checksum(path: Path, config_path: Path, text: str) -> None:

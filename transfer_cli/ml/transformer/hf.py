@@ -1,4 +1,5 @@
-"""Loading and saving Hugging Face models and tokenizers from local directories only.
+"""Loading Hugging Face models and tokenizers from local directories only (a pipeline saves
+its transformer itself: pipeline/transformer_files.py).
 
 Nothing here downloads: every load passes local_files_only=True and never runs code
 shipped with a model (trust_remote_code=False). A name that is not a local directory,
@@ -140,14 +141,6 @@ def load_hf(name: str, tokenizer_config: Dict[str, Any], transformer_config: Dic
     model.float()
     model.eval()
     return model, tokenizer
-
-
-def save_hf(model: Any, tokenizer: Any, path: Path) -> None:
-    """config.json, model.safetensors and the tokenizer files into `path`."""
-    path.mkdir(parents=True, exist_ok=True)
-    with quiet_transformers():
-        model.save_pretrained(str(path), safe_serialization=True)
-        tokenizer.save_pretrained(str(path))
 
 
 def max_wordpieces(model: Any, tokenizer: Any) -> int:

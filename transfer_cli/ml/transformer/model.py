@@ -10,7 +10,6 @@ outputs are put back in span order with the wordpiece-to-token alignment
 (alignment.py). Training runs through thinc's PyTorchWrapper_v3 (gradients reach the
 torch parameters, mixed precision and gradient scaling on GPU); prediction runs the
 torch model under inference_mode, so a frozen transformer builds no autograd graph."""
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
@@ -22,7 +21,7 @@ from ...errors import PipelineError
 from ...tokens import Doc, Span
 from .alignment import batch_alignment
 from .data import FullTransformerBatch, ModelOutput, WordpieceBatch, empty_align
-from .hf import load_hf, max_wordpieces, read_hidden_size, save_hf
+from .hf import load_hf, max_wordpieces, read_hidden_size
 from .wordpieces import encode_spans
 
 DEFAULT_MAX_BATCH_ITEMS = 4096
@@ -85,12 +84,6 @@ def load_transformer(model: Model, path: Any) -> None:
     configured name, or a saved pipeline's copy) into `model`, replacing any."""
     torch_model, tokenizer = load_hf(str(path), model.attrs["tokenizer_config"], model.attrs["transformer_config"])
     install_transformer(model, torch_model, tokenizer)
-
-
-def save_transformer(model: Model, path: Any) -> None:
-    """config.json, model.safetensors and the tokenizer files into the directory `path`,
-    which load_transformer reads back."""
-    save_hf(hf_model(model), model.attrs["tokenizer"], Path(path))
 
 
 def install_transformer(model: Model, torch_model: Any, tokenizer: Any) -> None:
