@@ -2,7 +2,6 @@
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-import srsly
 import typer
 from wasabi import msg
 
@@ -22,6 +21,8 @@ def evaluate_cli(
 ) -> None:
     """Score a trained pipeline on gold data: a table of every score and words/second.
     An existing --output file is replaced only with --force."""
+    import srsly  # loads numpy: not for --help
+
     from ..evaluation import evaluate_pipeline
     from ..fileio import check_output_file, write_text_atomic
 
