@@ -1,6 +1,9 @@
 """`transfer-cli --help`, `--version` and each command's --help start without thinc,
-torch or transformers: the CLI edge imports an engine only inside the command that
-runs it, and `transfer_cli.registry` is loaded on first use."""
+torch, transformers, numpy or confection: the CLI edge imports an engine only inside the
+command that runs it, and `transfer_cli.registry` is loaded on first use. init-config
+fills the package's templates from a snapshot of the registry (no thinc, torch or numpy);
+`info` without a pipeline reads versions only. No timings: which modules each command
+loads, checked in a fresh interpreter."""
 import json
 import os
 import subprocess
@@ -8,7 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-HEAVY = ("torch", "thinc", "transformers", "cupy", "confection")
+# (not pydantic: typer imports it to parse a command's arguments)
+HEAVY = ("torch", "thinc", "transformers", "cupy", "confection", "numpy", "srsly")
 
 PROBE = """
 import contextlib, io, json, sys
@@ -85,9 +89,12 @@ try:
     code = 0
 except SystemExit as exit_:
     code = exit_.code
-import thinc.compat
-print("PROBE " + json.dumps({"code": code, "loaded": sorted(m for m in ("torch", "transformers") if m in sys.modules),
-                             "thinc_has_torch": thinc.compat.has_torch}))
+loaded = sorted(m for m in ("torch", "transformers", "thinc", "numpy") if m in sys.modules)
+thinc_has_torch = None
+if "thinc" in sys.modules:
+    import thinc.compat
+    thinc_has_torch = thinc.compat.has_torch
+print("PROBE " + json.dumps({"code": code, "loaded": loaded, "thinc_has_torch": thinc_has_torch}))
 """
 
 
@@ -101,9 +108,45 @@ def run_main(args, cwd) -> dict:
     return json.loads(lines[-1][len("PROBE "):])
 
 
+INIT_CONFIG_ARGS = (["init-config", "-p", "tagger,ner", "{out}"], ["init", "config", "--gpu", "-p", "ner", "{out}"],
+                    ["init-config", "-p", "senter,textcat", "-o", "accuracy", "--pretraining", "{out}"],
+                    ["init", "config", "-p", "ner,textcat_multilabel", "--independent", "--vectors", "vecs", "{out}"],
+                    ["init-config", "-l", "de", "--gpu", "-o", "accuracy", "-p", "tagger,senter", "{out}"])
+
+
+def test_init_config_imports_neither_thinc_nor_numpy_and_writes_the_filled_config(tmp_path):
+    """init-config writes, from the snapshot, the config the live registry fills
+    (quickstart.init_config), loading none of thinc, torch, transformers or numpy."""
+    from transfer_cli.config.quickstart import init_config
+    from transfer_cli.config.writing import config_to_str
+
+    expected = {
+        0: dict(pipeline=["tagger", "ner"]), 1: dict(pipeline=["ner"], gpu=True),
+        2: dict(pipeline=["senter", "textcat"], optimize="accuracy", pretraining=True),
+        3: dict(pipeline=["ner", "textcat_multilabel"], shared=False, vectors="vecs"),
+        4: dict(lang="de", gpu=True, optimize="accuracy", pipeline=["tagger", "senter"])}
+    for i, args in enumerate(INIT_CONFIG_ARGS):
+        out = tmp_path / f"{i}.cfg"
+        report = run_main([a.format(out=out) for a in args], tmp_path)
+        assert report == {"code": 0, "loaded": [], "thinc_has_torch": None}, (args, report)
+        assert out.read_text() == config_to_str(init_config(**expected[i])), args
+
+
+def test_init_config_of_a_component_without_a_template_fills_with_thinc_without_torch(tmp_path):
+    """A factory with no template (here the rule-based sentencizer) is filled and validated
+    by the live registry: thinc, with torch hidden, as fill-config."""
+    from transfer_cli.config.quickstart import init_config
+    from transfer_cli.config.writing import config_to_str
+
+    out = tmp_path / "c.cfg"
+    report = run_main(["init-config", "-p", "sentencizer,tagger", out], tmp_path)
+    assert report == {"code": 0, "loaded": ["numpy", "thinc"], "thinc_has_torch": False}, report
+    assert out.read_text() == config_to_str(init_config(pipeline=["sentencizer", "tagger"]))
+
+
 def test_config_commands_do_not_import_torch_and_write_the_same_config(tmp_path):
-    """init-config, fill-config and debug-config import thinc with torch hidden (no model is
-    built): torch and transformers stay unloaded, and the configs are those the same commands
+    """fill-config and debug-config import thinc with torch hidden (no model is built):
+    torch and transformers stay unloaded, and the configs are those the same commands
     write in a process where thinc has torch (this one, through the Typer app)."""
     from typer.testing import CliRunner
 
@@ -111,27 +154,23 @@ def test_config_commands_do_not_import_torch_and_write_the_same_config(tmp_path)
 
     _register_commands()
     runner = CliRunner()
-    for args in (["init-config", "-p", "tagger,ner", "{out}"], ["init", "config", "--gpu", "-p", "ner", "{out}"]):
-        ours, reference = tmp_path / "light.cfg", tmp_path / "reference.cfg"
-        report = run_main([a.format(out=ours) for a in args], tmp_path)
-        assert report == {"code": 0, "loaded": [], "thinc_has_torch": False}, report
-        result = runner.invoke(app, [a.format(out=reference) for a in args])
-        assert result.exit_code == 0, result.output
-        assert ours.read_text() == reference.read_text()
-        base = tmp_path / "base.cfg"
-        base.write_text("[nlp]\nlang = \"en\"\npipeline = [\"tagger\"]\n\n[components]\n\n[components.tagger]\n"
-                        "factory = \"tagger\"\n")
-        for command in (["fill-config"], ["init", "fill-config"]):
-            filled, filled_reference = tmp_path / "filled.cfg", tmp_path / "filled_reference.cfg"
-            report = run_main([*command, base, filled, "--force"], tmp_path)
-            assert report == {"code": 0, "loaded": [], "thinc_has_torch": False}, report
-            assert runner.invoke(app, [*command, str(base), str(filled_reference), "--force"]).exit_code == 0
-            assert filled.read_text() == filled_reference.read_text()
-        ours.unlink()
-        reference.unlink()
+    base = tmp_path / "base.cfg"
+    base.write_text("[nlp]\nlang = \"en\"\npipeline = [\"tagger\"]\n\n[components]\n\n[components.tagger]\n"
+                    "factory = \"tagger\"\n")
+    for command in (["fill-config"], ["init", "fill-config"]):
+        filled, filled_reference = tmp_path / "filled.cfg", tmp_path / "filled_reference.cfg"
+        report = run_main([*command, base, filled, "--force"], tmp_path)
+        assert report == {"code": 0, "loaded": ["numpy", "thinc"], "thinc_has_torch": False}, report
+        assert runner.invoke(app, [*command, str(base), str(filled_reference), "--force"]).exit_code == 0
+        assert filled.read_text() == filled_reference.read_text()
     for command in (["debug-config"], ["debug", "config"]):
         report = run_main([*command, filled], tmp_path)
-        assert report == {"code": 0, "loaded": [], "thinc_has_torch": False}, report
+        assert report == {"code": 0, "loaded": ["numpy", "thinc"], "thinc_has_torch": False}, report
+
+
+def test_info_without_a_pipeline_imports_no_engine(tmp_path):
+    report = run_main(["info"], tmp_path)
+    assert report == {"code": 0, "loaded": [], "thinc_has_torch": None}, report
 
 
 def test_torch_is_importable_after_a_config_command(tmp_path):
@@ -139,7 +178,9 @@ def test_torch_is_importable_after_a_config_command(tmp_path):
     code = tmp_path / "code.py"
     code.write_text("import torch\nassert torch.zeros(1).shape == (1,)\n")
     report = run_main(["init-config", "-p", "tagger", tmp_path / "c.cfg", "--code", code], tmp_path)
-    assert report["code"] == 0 and report["loaded"] == ["torch"], report
+    # --code fills with the live registry (the user's file may register functions)
+    assert report["code"] == 0 and "torch" in report["loaded"] and "thinc" in report["loaded"], report
+    assert report["thinc_has_torch"] is False, report
 
 
 def test_commands_that_build_models_import_thinc_with_torch():
@@ -150,3 +191,50 @@ def test_commands_that_build_models_import_thinc_with_torch():
     for args in (["train", "c.cfg"], ["init", "vectors"], ["debug", "data", "c.cfg"], ["apply"], ["pretrain"],
                  ["evaluate"], ["init-vectors"], []):
         assert not builds_no_model(args), args
+
+
+def test_registry_snapshot_is_what_the_code_registers():
+    """registry_snapshot.json is regenerated (python -m transfer_cli.config.snapshot_build)
+    whenever a registered function's or a factory's defaults change: else this fails."""
+    from transfer_cli.config.snapshot import SNAPSHOT_PATH
+    from transfer_cli.config.snapshot_build import snapshot_text
+
+    assert SNAPSHOT_PATH.read_text(encoding="utf8") == snapshot_text(), (
+        "registry_snapshot.json is stale: run python -m transfer_cli.config.snapshot_build")
+
+
+def test_init_config_from_the_snapshot_is_the_live_fill():
+    """Every template component, alone and together, each optimize/hardware/embedding
+    choice, with and without pretraining and vectors: the same text as the live fill."""
+    import itertools
+
+    from transfer_cli.config.assembly import COMPONENTS
+    from transfer_cli.config.quickstart import init_config
+    from transfer_cli.config.snapshot import init_config_from_snapshot
+    from transfer_cli.config.writing import config_to_str
+
+    pipelines = [[name] for name in COMPONENTS] + [list(COMPONENTS), list(reversed(COMPONENTS)),
+                                                   ["tok2vec", "tagger", "ner"], ["senter", "ner"]]
+    hardware = [dict(gpu=False, shared=True), dict(gpu=False, shared=False), dict(gpu=True, shared=True)]
+    compared = 0
+    for i, (pipeline, optimize, hw) in enumerate(itertools.product(pipelines, ("efficiency", "accuracy"), hardware)):
+        options = dict(pipeline=pipeline, optimize=optimize, pretraining=i % 2 == 0,
+                       vectors=("vectors/en" if i % 3 == 0 else None), lang=("en", "de", "xx")[i % 3], **hw)
+        light = init_config_from_snapshot(**options)
+        assert light is not None, options
+        assert config_to_str(light) == config_to_str(init_config(**options)), options
+        compared += 1
+    assert compared == len(pipelines) * 6
+
+
+def test_the_snapshot_leaves_what_it_does_not_cover_to_the_live_registry():
+    from confection import Config
+
+    from transfer_cli.config.snapshot import fill_from_snapshot, init_config_from_snapshot
+
+    assert init_config_from_snapshot(pipeline=["sentencizer"]) is None  # no template: validated live
+    assert init_config_from_snapshot(pipeline=["my_factory"]) is None
+    assert init_config_from_snapshot(pipeline=["tagger"], vectors="${nowhere.x}") is None  # does not resolve
+    config = Config().from_str("[nlp]\nlang = \"en\"\n\n[components]\n\n[components.x]\nfactory = \"tagger\"\n\n"
+                               "[components.x.model]\n@architectures = \"my.Arch.v1\"\n", interpolate=False)
+    assert fill_from_snapshot(config) is None  # a function the snapshot does not know

@@ -116,6 +116,36 @@ def setup_gpu(gpu_id: int) -> None:
                         f"(pip install 'transfer-cli[cuda12x]') or use --gpu-id -1") from e
 
 
+def import_thinc_without_torch() -> None:
+    """Import thinc with torch hidden. thinc imports torch (seconds) only to record whether
+    it is installed; a process that runs a config-only command and then exits never uses
+    it, so it skips that import. Only for such a process: thinc then treats torch as absent
+    for the rest of it. `import torch` itself works again afterwards (e.g. in --code)."""
+    if "thinc" in sys.modules or "torch" in sys.modules:
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
+    try:
+        import thinc.api  # noqa: F401
+    finally:
+        del sys.modules["torch"]
+
+
+# Set by main() when this process runs one command that builds no model and then exits.
+_config_only_process = False
+
+
+def mark_config_only_process() -> None:
+    global _config_only_process
+    _config_only_process = True
+
+
+def import_thinc_for_config() -> None:
+    """Before a config command first needs the live registry: in a process main() marked,
+    thinc with torch hidden (elsewhere, e.g. tests calling the app, thinc as it comes)."""
+    if _config_only_process:
+        import_thinc_without_torch()
+
+
 EXIT_SIGINT = 130  # 128 + SIGINT (2)
 EXIT_SIGTERM = 143  # 128 + SIGTERM (15)
 

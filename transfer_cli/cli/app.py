@@ -5,7 +5,7 @@ from typing import List
 import typer
 
 from ..about import __version__
-from ._util import app
+from ._util import app, import_thinc_without_torch, mark_config_only_process
 
 
 def _version_callback(value: bool) -> None:
@@ -39,22 +39,16 @@ def builds_no_model(args: List[str]) -> bool:
     return tuple(args[:1]) in CONFIG_ONLY_COMMANDS or tuple(args[:2]) in CONFIG_ONLY_COMMANDS
 
 
-def import_thinc_without_torch() -> None:
-    """Import thinc with torch hidden. thinc imports torch (seconds) only to record whether
-    it is installed; a process that runs a config-only command and then exits never uses
-    it, so it skips that import. Only for such a process: thinc then treats torch as absent
-    for the rest of it. `import torch` itself works again afterwards (e.g. in --code)."""
-    if "thinc" in sys.modules or "torch" in sys.modules:
-        return
-    sys.modules["torch"] = None  # type: ignore[assignment]  # `import torch` raises ImportError
-    try:
-        import thinc.api  # noqa: F401
-    finally:
-        del sys.modules["torch"]
+# init-config writes the package's templates filled from a snapshot of the registry
+# (config/snapshot.py): thinc only when the snapshot does not cover the pipeline asked for
+WRITES_TEMPLATES = {("init-config",), ("init", "config")}
 
 
 def main() -> None:
-    if builds_no_model(sys.argv[1:]):
-        import_thinc_without_torch()
+    args = sys.argv[1:]
+    if builds_no_model(args):
+        mark_config_only_process()
+        if tuple(args[:1]) not in WRITES_TEMPLATES and tuple(args[:2]) not in WRITES_TEMPLATES:
+            import_thinc_without_torch()
     _register_commands()
     app()

@@ -21,10 +21,12 @@ def info_cli(
 ) -> None:
     """Print transfer-cli's and its libraries' versions; with MODEL, the pipeline's components,
     labels, vectors and sizes (as spaCy's `spacy info MODEL`)."""
-    from ..pipeline.info import environment_info, pipeline_info
+    from ..environment import environment_info  # reads every installed distribution's metadata
 
     info: Dict[str, Any] = {"environment": environment_info()}
     if model is not None:
+        from ..pipeline.info import pipeline_info  # loads the pipeline's engine: not for versions alone
+
         info["pipeline"] = pipeline_info(model)
     if as_json:
         typer.echo(json.dumps(info, indent=2, ensure_ascii=False))

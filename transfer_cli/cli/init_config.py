@@ -6,7 +6,7 @@ from typing import Optional
 import typer
 from wasabi import msg
 
-from ._util import app, handle_errors, import_code
+from ._util import app, handle_errors, import_code, import_thinc_for_config
 
 
 class Optimize(str, Enum):
@@ -37,16 +37,25 @@ def init_config_cli(
 ) -> None:
     """Write a complete training config for a pipeline: fill-config on it changes nothing.
     An existing OUTPUT is replaced only with --force."""
-    from ..config import init_config, write_config
+    from ..config.snapshot import init_config_from_snapshot  # light: no thinc
+    from ..config.writing import write_config
     from ..fileio import check_output_file
 
     is_stdout = output == "-"
     if not is_stdout:
         check_output_file(output, force=force)
+    if code is not None:  # the user's registrations change the registry: fill with the live one
+        import_thinc_for_config()
     import_code(code)
     components = [name.strip() for name in pipeline.split(",") if name.strip()]
-    config = init_config(lang=lang, pipeline=components, optimize=optimize.value, gpu=gpu, vectors=vectors,
-                         pretraining=pretraining, shared=shared)
+    options = dict(lang=lang, pipeline=components, optimize=optimize.value, gpu=gpu, vectors=vectors,
+                   pretraining=pretraining, shared=shared)
+    config = init_config_from_snapshot(**options) if code is None else None
+    if config is None:  # a component without a template, or --code: the live registry (thinc)
+        import_thinc_for_config()
+        from ..config.quickstart import init_config
+
+        config = init_config(**options)
     write_config(config, output)
     if is_stdout:
         return

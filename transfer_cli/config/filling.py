@@ -21,6 +21,7 @@ from .interpolation import interpolate_config
 from .registry import load_registrations, registry
 from .source import ConfigSource, get_source
 from .validation import ConfigProblem, raise_problems, unreferenced_sections, validate_config
+from .weights import combine_score_weights  # noqa: F401  (imported from here too)
 
 # Order of the top-level sections in a filled config (others follow in their order)
 SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora", "training", "pretraining",
@@ -124,19 +125,6 @@ def _fill_score_weights(config: Dict[str, Any]) -> None:
         if isinstance(block, dict) and has_factory(block.get("factory")):
             weights.append(get_factory_meta(block["factory"]).default_score_weights)
     training["score_weights"] = combine_score_weights(weights, current)
-
-
-def combine_score_weights(weights: List[Dict[str, Optional[float]]],
-                          overrides: Optional[Dict[str, Optional[float]]] = None) -> Dict[str, Optional[float]]:
-    """Merge the components' score weights (the config's own values win) and scale
-    them to sum to 1, rounded to 2 decimals. null weights are reported, not used."""
-    result: Dict[str, Optional[float]] = {}
-    for component_weights in weights:
-        result.update(component_weights)
-    result.update(overrides or {})
-    total = sum(value for value in result.values() if isinstance(value, (int, float)) and value)
-    return {key: (round(value / total, 2) if isinstance(value, (int, float)) and value and total > 0 else value)
-            for key, value in result.items()}
 
 
 def config_diff(before: str, after: str, *, before_name: str = "before", after_name: str = "after") -> str:

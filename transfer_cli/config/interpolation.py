@@ -25,7 +25,7 @@ from confection.util import try_load_json
 
 from ..errors import ConfigError
 from .defaults import all_defaults
-from .registry import suggest
+from .suggest import suggest
 from .source import ConfigSource, get_source
 
 Path = Tuple[str, ...]

@@ -11,12 +11,13 @@ from typing import Any, Dict, Optional, Union
 from confection import Config, ConfigValidationError
 
 from ..errors import ConfigError, PathError
-from ..fileio import write_text_atomic
+from ..fileio import write_text_atomic  # noqa: F401  (imported from here too)
 from .interpolation import check_variables, interpolate_config
 from .overrides import apply_overrides
-from .registry import suggest
+from .suggest import suggest
 from .schemas import TOP_LEVEL_SECTIONS
 from .source import ConfigSource, attach_source, get_source
+from .writing import config_to_str, write_config  # noqa: F401  (imported from here too)
 
 PathLike = Union[str, Path]
 _SECTION_LINE = re.compile(r"^\s*\[[^\]]+\]\s*$")
@@ -145,22 +146,6 @@ def _syntax_error(e: ConfigValidationError, source: ConfigSource, added: int = 0
 def _first_line(e: Exception) -> str:
     lines = [line.strip() for line in str(e).splitlines() if line.strip()]
     return lines[-1] if lines else type(e).__name__
-
-
-def config_to_str(config: Config) -> str:
-    """The text fill-config and init-config write: variables kept, trailing newline."""
-    return Config(config, is_interpolated=False).to_str(interpolate=False) + "\n"
-
-
-def write_config(config: Config, path: PathLike) -> None:
-    """Write a config to `path` ("-": stdout). The file is written to a temporary
-    sibling and renamed into place, so no half-written config is left behind."""
-    text = config_to_str(config)
-    if str(path) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    write_text_atomic(Path(path), text)
 
 
 __all__ = ["load_config", "load_config_from_str", "read_config_text", "parse_config_text", "config_to_str",

@@ -5,7 +5,6 @@ losses and initializers resolve through it) with the registries a spaCy-style
 training config uses. User code registers with
 `@transfer_cli.registry.architectures("my.Arch.v1")`.
 """
-import difflib
 import importlib
 import importlib.util
 from typing import Callable, Dict, List, Optional
@@ -14,6 +13,7 @@ import catalogue
 from thinc.api import registry as thinc_registry
 
 from ..errors import ConfigError
+from .suggest import close_matches, suggest  # noqa: F401  (imported from here too)
 
 # Modules whose import registers the package's own functions (architectures,
 # factories, readers ...). They are imported lazily, the first time a config is
@@ -99,23 +99,6 @@ def lookup_problem(registry_name: str, func_name: object) -> Optional[str]:
         return f"{message}; did you mean {hint}?"
     return (f"{message} (no similar names; to use your own function, register it with "
             f"@transfer_cli.registry.{registry_name}(\"{func_name}\") in a file passed with --code)")
-
-
-def close_matches(name: str, options: List[str], n: int = 3) -> List[str]:
-    """The options closest to `name` (difflib), best first; case is ignored as a fallback."""
-    matches = difflib.get_close_matches(name, options, n=n, cutoff=0.6)
-    if not matches:
-        lowered = {o.lower(): o for o in options}
-        matches = [lowered[m] for m in difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)]
-    return matches
-
-
-def suggest(name: str, options: List[str], n: int = 3, *, fmt: str = "'{}'") -> str:
-    """The closest options to `name`, formatted and joined ('a', 'b' or 'c'), or ''."""
-    quoted = [fmt.format(m) for m in close_matches(name, options, n)]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def registered_functions(registry_name: str) -> Dict[str, Callable]:

@@ -12,7 +12,7 @@ from ..errors import ConfigError, PipelineError
 from ..lang import create_tokenizer, get_lang_class
 from ..lang.tokenizer import Tokenizer
 from ..ml.listeners import find_listeners
-from .installed import pipeline_location
+from ..installed import pipeline_location
 from .pipeline import Pipeline
 from .serialize import read_pipeline_config
 from .sourcing import SourcePipelines, check_sourced_listeners, config_lines, source_component

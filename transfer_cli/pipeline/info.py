@@ -1,35 +1,11 @@
-"""What `transfer-cli info` reports: the installed versions, and for a trained pipeline
-its components, labels, vectors and sizes on disk (read by loading it, so what is
-reported is what would run)."""
-import platform
-import sys
-from importlib import metadata
+"""What `transfer-cli info MODEL` reports about a trained pipeline: its components,
+labels, vectors and sizes on disk (read by loading it, so what is reported is what
+would run). The installed versions are environment.py's."""
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
-from ..about import __version__
+from ..installed import pipeline_location
 from .build import load
-from .installed import installed_pipelines, pipeline_location
-
-# the libraries whose versions change results
-LIBRARIES = ("thinc", "confection", "numpy", "torch", "transformers", "safetensors", "srsly", "cupy-cuda12x")
-
-
-def installed_versions() -> Dict[str, Optional[str]]:
-    """Versions of transfer-cli's libraries (None: not installed), without importing them."""
-    versions: Dict[str, Optional[str]] = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
-def environment_info() -> Dict[str, Any]:
-    return {"transfer_cli": __version__, "python": sys.version.split()[0], "platform": platform.platform(),
-            "location": str(Path(__file__).resolve().parent.parent), "libraries": installed_versions(),
-            "pipelines": {name: p.version for name, p in sorted(installed_pipelines().items())}}
 
 
 def pipeline_info(path: Path) -> Dict[str, Any]:

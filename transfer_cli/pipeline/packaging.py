@@ -32,7 +32,7 @@ from ..about import __version__
 from ..errors import DataError, PathError, UserError
 from ..fileio import OWNER_KEY, atomic_file, check_output_file
 from ..model_files import check_saved_dir, read_file_json
-from .installed import ENTRY_POINT_GROUP, data_dir_name, normalize_name
+from ..installed import ENTRY_POINT_GROUP, data_dir_name, normalize_name
 from .serialize import CONFIG_CHECKSUM_KEY, major_minor, read_pipeline_config, warn_if_other_version
 
 BUILDS = ("sdist", "wheel")

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Union
 
-from ..errors import PathError
+from .errors import PathError
 
 ENTRY_POINT_GROUP = "transfer_cli_pipelines"
 # What load() takes for a package name rather than a path (when no such path exists).

@@ -1,0 +1,167 @@
+"""What filling a config needs to know of the registered functions and component
+factories (their signatures' defaults, the factories' default settings and score
+weights), stored in registry_snapshot.json, so that init-config can write a complete
+config without importing thinc, torch or the model code that registers them.
+
+The snapshot is generated from the live registry (snapshot_build.py,
+`python -m transfer_cli.config.snapshot_build`); a test fails when it differs from what
+the code would produce. Anything it does not cover (a factory or function of the
+user's, a default that is not plain JSON) makes `fill_from_snapshot` return None, and
+the caller fills with the live registry instead."""
+import copy
+import functools
+import inspect
+import json
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import confection
+from confection import Config, ConfigValidationError
+
+from .assembly import COMPONENTS, assemble_config, component_names
+from .defaults import CONFIG_DIR, all_defaults
+from .interpolation import interpolate_config
+from .weights import combine_score_weights
+
+SNAPSHOT_PATH = CONFIG_DIR / "registry_snapshot.json"
+# Order of the top-level sections in a filled config, as filling.py writes them
+SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora", "training", "pretraining",
+                 "initialize")
+_KIND_BY_NAME = {str(kind): kind for kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                               inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                               inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)}
+
+
+class NotInSnapshot(Exception):
+    """The snapshot does not cover this config: fill it with the live registry."""
+
+
+@functools.lru_cache(maxsize=1)
+def load_snapshot() -> Dict[str, Any]:
+    return json.loads(SNAPSHOT_PATH.read_text(encoding="utf8"))
+
+
+def _stub(parameters: Optional[List[list]]) -> Callable:
+    """A function with the recorded signature (names, kinds and defaults; no annotations)."""
+    if parameters is None:  # recorded as not plain JSON
+        raise NotInSnapshot()
+
+    def stub(*args, **kwargs):  # never called: only its signature is read
+        raise NotInSnapshot()
+
+    params = []
+    for name, kind, *default in parameters:
+        params.append(inspect.Parameter(name, _KIND_BY_NAME[kind],
+                                        default=default[0] if default else inspect.Parameter.empty))
+    stub.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return stub
+
+
+class SnapshotRegistry(confection.registry):
+    """confection's registry over the snapshot's signatures: its `fill` is the live one's."""
+
+    @classmethod
+    def has(cls, registry_name: str, func_name: str) -> bool:
+        if func_name not in load_snapshot()["functions"].get(registry_name, {}):
+            raise NotInSnapshot()
+        return True
+
+    @classmethod
+    def get(cls, registry_name: str, func_name: str) -> Callable:
+        return _stub_for(registry_name, func_name)
+
+
+@functools.lru_cache(maxsize=None)
+def _stub_for(registry_name: str, func_name: str) -> Callable:
+    return _stub(load_snapshot()["functions"][registry_name][func_name])
+
+
+def factory_defaults(name: str) -> Dict[str, Any]:
+    """The default_config of a component factory, as recorded."""
+    factory = load_snapshot()["factories"].get(name)
+    if factory is None or factory["settings"] is None:
+        raise NotInSnapshot()
+    return copy.deepcopy(factory["default_config"])
+
+
+def fill_component_block(block: Any) -> Any:
+    """factories.fill_component_block over the snapshot."""
+    if not isinstance(block, dict) or "factory" not in block:
+        raise NotInSnapshot()
+    factory = load_snapshot()["factories"].get(block["factory"]) if isinstance(block["factory"], str) else None
+    if factory is None or factory["settings"] is None:
+        raise NotInSnapshot()
+    filled = dict(Config(copy.deepcopy(factory["default_config"])).merge(block))
+    for name, default in factory["settings"]:
+        if name not in filled:
+            filled[name] = copy.deepcopy(default)
+    return {"factory": block["factory"], **{k: v for k, v in filled.items() if k != "factory"}}
+
+
+def fill_from_snapshot(config: Config, *, pretraining: bool = False) -> Optional[Config]:
+    """fill_config(config) for a config the snapshot covers whose values are the package's
+    own templates (they are valid: no validation is run here), else None."""
+    try:
+        return _fill(config, pretraining)
+    except NotInSnapshot:
+        return None
+
+
+def _fill(config: Config, pretraining: bool) -> Config:
+    user = Config(copy.deepcopy(dict(config)), is_interpolated=False)
+    if isinstance(user.get("pretraining"), dict) and isinstance(user["pretraining"].get("objective"), dict) \
+            and "type" in user["pretraining"]["objective"]:
+        raise NotInSnapshot()  # an older spelling that filling.py rewrites
+    with_pretraining = pretraining or bool(user.get("pretraining"))
+    merged = all_defaults(pretraining=with_pretraining).merge(user)
+    user_nlp = user.get("nlp") if isinstance(user.get("nlp"), dict) else {}
+    if "pipeline" not in user_nlp and isinstance(merged.get("components"), dict):
+        merged["nlp"]["pipeline"] = list(merged["components"])
+    if isinstance(merged.get("components"), dict):
+        for name, block in list(merged["components"].items()):
+            merged["components"][name] = fill_component_block(block)
+    try:
+        merged = SnapshotRegistry.fill(Config(merged, is_interpolated=True), validate=False)
+    except (ConfigValidationError, ValueError):
+        raise NotInSnapshot() from None  # filling.py reports it
+    _fill_score_weights(merged)
+    ordered = {name: merged[name] for name in SECTION_ORDER if name in merged}
+    ordered.update((name, value) for name, value in merged.items() if name not in ordered)
+    filled = Config(ordered, is_interpolated=False)
+    try:
+        interpolate_config(filled)
+    except Exception:
+        raise NotInSnapshot() from None  # a variable that does not resolve: filling.py reports it
+    return filled
+
+
+def _fill_score_weights(config: Dict[str, Any]) -> None:
+    training = config.get("training")
+    components = config.get("components")
+    pipeline = config.get("nlp", {}).get("pipeline") if isinstance(config.get("nlp"), dict) else None
+    if not (isinstance(training, dict) and isinstance(components, dict) and isinstance(pipeline, list)):
+        return
+    current = training.get("score_weights", {})
+    if not isinstance(current, dict):
+        return
+    factories = load_snapshot()["factories"]
+    weights = []
+    for name in pipeline:
+        block = components.get(name)
+        if isinstance(block, dict) and block.get("factory") in factories:
+            weights.append(factories[block["factory"]]["score_weights"])
+    training["score_weights"] = combine_score_weights(weights, current)
+
+
+def init_config_from_snapshot(*, lang: str = "en", pipeline: Sequence[str] = ("tagger", "ner"),
+                              optimize: str = "efficiency", gpu: bool = False, vectors: Optional[str] = None,
+                              pretraining: bool = False, shared: bool = True) -> Optional[Config]:
+    """quickstart.init_config without the live registry when every component named is one
+    of the package's templates; None otherwise (or for a config it would report problems in)."""
+    if not set(component_names(pipeline)) <= set(COMPONENTS):  # a factory of its own: validate it
+        return None
+    try:
+        config = assemble_config(lang=lang, pipeline=pipeline, optimize=optimize, gpu=gpu, vectors=vectors,
+                                 shared=shared, factory_defaults=factory_defaults)
+    except NotInSnapshot:
+        return None
+    return fill_from_snapshot(config, pretraining=pretraining)

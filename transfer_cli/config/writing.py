@@ -1,0 +1,26 @@
+"""Writing configs as fill-config and init-config write them (variables kept)."""
+import sys
+from pathlib import Path
+from typing import Union
+
+from confection import Config
+
+from ..fileio import write_text_atomic
+
+PathLike = Union[str, Path]
+
+
+def config_to_str(config: Config) -> str:
+    """The text fill-config and init-config write: variables kept, trailing newline."""
+    return Config(config, is_interpolated=False).to_str(interpolate=False) + "\n"
+
+
+def write_config(config: Config, path: PathLike) -> None:
+    """Write a config to `path` ("-": stdout). The file is written to a temporary
+    sibling and renamed into place, so no half-written config is left behind."""
+    text = config_to_str(config)
+    if str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    write_text_atomic(Path(path), text)
