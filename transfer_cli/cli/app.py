@@ -46,7 +46,7 @@ WRITES_TEMPLATES = {("init-config",), ("init", "config")}
 
 def main() -> None:
     args = sys.argv[1:]
-    if builds_no_model(args):
+    if builds_no_model(args) and "--help" not in args:
         mark_config_only_process()
         if tuple(args[:1]) not in WRITES_TEMPLATES and tuple(args[:2]) not in WRITES_TEMPLATES:
             import_thinc_without_torch()

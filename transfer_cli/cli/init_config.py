@@ -37,7 +37,7 @@ def init_config_cli(
 ) -> None:
     """Write a complete training config for a pipeline: fill-config on it changes nothing.
     An existing OUTPUT is replaced only with --force."""
-    from ..config.snapshot import init_config_from_snapshot  # light: no thinc
+    from ..config.snapshot import init_config_from_snapshot, registrations_may_differ  # light: no thinc
     from ..config.writing import write_config
     from ..fileio import check_output_file
 
@@ -50,8 +50,8 @@ def init_config_cli(
     components = [name.strip() for name in pipeline.split(",") if name.strip()]
     options = dict(lang=lang, pipeline=components, optimize=optimize.value, gpu=gpu, vectors=vectors,
                    pretraining=pretraining, shared=shared)
-    config = init_config_from_snapshot(**options) if code is None else None
-    if config is None:  # a component without a template, or --code: the live registry (thinc)
+    config = None if code is not None or registrations_may_differ() else init_config_from_snapshot(**options)
+    if config is None:  # --code, a component without a template ...: the live registry (thinc)
         import_thinc_for_config()
         from ..config.quickstart import init_config
 

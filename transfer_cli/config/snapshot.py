@@ -12,6 +12,7 @@ import copy
 import functools
 import inspect
 import json
+import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import confection
@@ -29,6 +30,13 @@ SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora",
 _KIND_BY_NAME = {str(kind): kind for kind in (inspect.Parameter.POSITIONAL_ONLY,
                                                inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                                inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)}
+
+
+def registrations_may_differ() -> bool:
+    """Whether this process may have registered functions or factories the snapshot does
+    not know (or replaced ones it does): once thinc or the live registry is imported. Then
+    the live registry, already loaded, fills instead."""
+    return "thinc" in sys.modules or f"{__package__}.registry" in sys.modules
 
 
 class NotInSnapshot(Exception):
