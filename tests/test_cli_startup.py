@@ -238,3 +238,22 @@ def test_the_snapshot_leaves_what_it_does_not_cover_to_the_live_registry():
     config = Config().from_str("[nlp]\nlang = \"en\"\n\n[components]\n\n[components.x]\nfactory = \"tagger\"\n\n"
                                "[components.x.model]\n@architectures = \"my.Arch.v1\"\n", interpolate=False)
     assert fill_from_snapshot(config) is None  # a function the snapshot does not know
+
+
+def test_init_config_hides_pydantic_v1_from_confection_only_while_importing_it(tmp_path):
+    """confection loads without pydantic.v1 for init-config (no --code); pydantic.v1 is
+    importable afterwards, and the config is the same as with it."""
+    probe = ("import json, sys\nfrom transfer_cli.cli.app import main\n"
+             "sys.argv = ['transfer-cli', 'init-config', '-p', 'tagger', sys.argv[1]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "hidden = 'pydantic.v1' not in sys.modules\nimport pydantic.v1\n"
+             "print('PROBE ' + json.dumps({'hidden': hidden, 'confection': 'confection' in sys.modules}))\n")
+    out = tmp_path / "c.cfg"
+    result = subprocess.run([sys.executable, "-c", probe, str(out)], cwd=tmp_path, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=300)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("PROBE ")]
+    assert lines and json.loads(lines[-1][6:]) == {"hidden": True, "confection": True}, result.stdout + result.stderr
+    from transfer_cli.config.quickstart import init_config
+    from transfer_cli.config.writing import config_to_str
+
+    assert out.read_text() == config_to_str(init_config(pipeline=["tagger"]))

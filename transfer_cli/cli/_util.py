@@ -130,6 +130,21 @@ def import_thinc_without_torch() -> None:
         del sys.modules["torch"]
 
 
+def import_confection_without_pydantic_v1() -> None:
+    """Import confection with pydantic.v1 hidden. confection imports pydantic.v1 (a tenth of
+    a second) only to recognize schemas written as pydantic v1 models, which neither this
+    package nor thinc uses; for a process that writes a config from the package's own
+    templates and exits (init-config without --code). `import pydantic.v1` works again
+    afterwards."""
+    if "confection" in sys.modules or "pydantic.v1" in sys.modules:
+        return
+    sys.modules["pydantic.v1"] = None  # type: ignore[assignment]  # `import pydantic.v1` raises ImportError
+    try:
+        import confection  # noqa: F401
+    finally:
+        del sys.modules["pydantic.v1"]
+
+
 # Set by main() when this process runs one command that builds no model and then exits.
 _config_only_process = False
 

@@ -5,7 +5,7 @@ from typing import List
 import typer
 
 from ..about import __version__
-from ._util import app, import_thinc_without_torch, mark_config_only_process
+from ._util import app, import_confection_without_pydantic_v1, import_thinc_without_torch, mark_config_only_process
 
 
 def _version_callback(value: bool) -> None:
@@ -50,5 +50,7 @@ def main() -> None:
         mark_config_only_process()
         if tuple(args[:1]) not in WRITES_TEMPLATES and tuple(args[:2]) not in WRITES_TEMPLATES:
             import_thinc_without_torch()
+        elif "--code" not in args and "-c" not in args:  # the package's templates only
+            import_confection_without_pydantic_v1()
     _register_commands()
     app()
