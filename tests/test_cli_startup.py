@@ -197,9 +197,13 @@ def test_registry_snapshot_is_what_the_code_registers():
     """registry_snapshot.json is regenerated (python -m transfer_cli.config.snapshot_build)
     whenever a registered function's or a factory's defaults change: else this fails."""
     from transfer_cli.config.snapshot import SNAPSHOT_PATH
-    from transfer_cli.config.snapshot_build import snapshot_text
 
-    assert SNAPSHOT_PATH.read_text(encoding="utf8") == snapshot_text(), (
+    # built in a fresh interpreter: this one may hold other tests' registrations
+    build = "import sys\nfrom transfer_cli.config.snapshot_build import snapshot_text\nsys.stdout.write(snapshot_text())\n"
+    result = subprocess.run([sys.executable, "-c", build], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            capture_output=True, text=True, encoding="utf8", timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert SNAPSHOT_PATH.read_text(encoding="utf8") == result.stdout, (
         "registry_snapshot.json is stale: run python -m transfer_cli.config.snapshot_build")
 
 
