@@ -16,7 +16,7 @@ PACKAGE = "transfer_cli"
 # The first name below transfer_cli → its layer, bottom (0) to top. "" is the package's
 # own __init__ (transfer_cli.blank/load), the public face above everything.
 LAYERS: List[Tuple[str, ...]] = [
-    ("errors", "about", "fileio", "model_files", "textfiles", "user_code", "config"),
+    ("errors", "about", "fileio", "model_files", "textfiles", "user_code", "installed", "environment", "config"),
     ("tokens",),
     ("lang",),
     ("ml",),

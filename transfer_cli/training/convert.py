@@ -7,6 +7,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from ..config.names import check_lang_code
 from ..errors import DataError, PathError, UserError
 from ..fileio import check_output_file, scratch_dir
+from ..lang import create_tokenizer
 from ..tokens.doc import Doc
 from ..tokens.docbin_writer import DocBinWriter
 from ..tokens.vocab import Vocab
@@ -94,6 +95,4 @@ def _lazy_tokenizer(lang: str, vocab: Vocab) -> Callable[[str], Doc]:
 
 def load_make_doc(lang: str, vocab: Vocab) -> Callable[[str], Doc]:
     """The rule-based tokenizer of `lang` (UserError for a code that is not a language)."""
-    from ..lang import create_tokenizer  # only raw text needs a tokenizer
-
     return create_tokenizer(lang, vocab)
