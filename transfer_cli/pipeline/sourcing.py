@@ -22,9 +22,9 @@ from thinc.api import Model
 from ..config.filling import ConfigCheck
 from ..config.interpolation import interpolate_config
 from ..errors import ConfigError, PathError, PipelineError, UserError
+from ..installed import pipeline_location
 from ..ml.listeners import LISTENER_WRAPPER, Listener, find_listeners
 from ..ml.transformer_listener import TransformerListener, transformer_tok2vec
-from .installed import pipeline_location
 
 # what replaces a transformer listener's config block: a transformer of the component's own
 TOK2VEC_TRANSFORMER = "spacy-transformers.Tok2VecTransformer.v3"
