@@ -132,3 +132,19 @@ def test_factory_registered_only_in_the_registry_is_usable():
     with registered([("factories", "test_plain_factory", make)]):
         meta = get_factory_meta("test_plain_factory")
         assert meta.func is make and meta.default_config == {}
+
+
+def test_user_code_finds_the_package_functions_through_the_registry_in_a_fresh_process():
+    # a spaCy user's script asks the registry directly, before any config was filled
+    import subprocess
+    import sys
+
+    code = ("import transfer_cli\n"
+            "r = transfer_cli.registry\n"
+            "assert callable(r.architectures.get('spacy.Tok2Vec.v2'))\n"
+            "assert r.has('architectures', 'spacy.HashEmbedCNN.v2')\n"
+            "assert 'spacy.Tagger.v2' in r.architectures\n"
+            "assert 'tagger' in r.factories.get_all()\n"
+            "assert callable(r.find('readers', 'spacy.Corpus.v1'))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

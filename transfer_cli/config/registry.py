@@ -28,22 +28,50 @@ REGISTRATION_MODULES: List[str] = [
 _registrations_loaded = False
 
 
+class _OwnRegistry(catalogue.Registry):
+    """One of the package's registries: asking what it holds first imports the modules that
+    register the package's functions, so `registry.architectures.get("spacy.Tok2Vec.v2")`
+    works in user code as it does in a config."""
+
+    def __contains__(self, name: str) -> bool:
+        load_registrations()
+        return super().__contains__(name)
+
+    def get(self, name: str):
+        load_registrations()
+        return super().get(name)
+
+    def get_all(self):
+        load_registrations()
+        return super().get_all()
+
+    def find(self, name: str):
+        load_registrations()
+        return super().find(name)
+
+
+def _own_registry(name: str) -> _OwnRegistry:
+    if catalogue.check_exists("transfer_cli", name):
+        raise catalogue.RegistryError(f"Namespace already exists: transfer_cli.{name}")
+    return _OwnRegistry(("transfer_cli", name), entry_points=True)
+
+
 class registry(thinc_registry):
     # fmt: off
-    architectures = catalogue.create("transfer_cli", "architectures", entry_points=True)
-    readers = catalogue.create("transfer_cli", "readers", entry_points=True)
-    batchers = catalogue.create("transfer_cli", "batchers", entry_points=True)
-    loggers = catalogue.create("transfer_cli", "loggers", entry_points=True)
-    callbacks = catalogue.create("transfer_cli", "callbacks", entry_points=True)
-    scorers = catalogue.create("transfer_cli", "scorers", entry_points=True)
-    augmenters = catalogue.create("transfer_cli", "augmenters", entry_points=True)
-    span_getters = catalogue.create("transfer_cli", "span_getters", entry_points=True)
-    annotation_setters = catalogue.create("transfer_cli", "annotation_setters", entry_points=True)
-    vectors = catalogue.create("transfer_cli", "vectors", entry_points=True)
-    tokenizers = catalogue.create("transfer_cli", "tokenizers", entry_points=True)
-    lookups = catalogue.create("transfer_cli", "lookups", entry_points=True)
-    misc = catalogue.create("transfer_cli", "misc", entry_points=True)
-    factories = catalogue.create("transfer_cli", "factories", entry_points=True)
+    architectures = _own_registry("architectures")
+    readers = _own_registry("readers")
+    batchers = _own_registry("batchers")
+    loggers = _own_registry("loggers")
+    callbacks = _own_registry("callbacks")
+    scorers = _own_registry("scorers")
+    augmenters = _own_registry("augmenters")
+    span_getters = _own_registry("span_getters")
+    annotation_setters = _own_registry("annotation_setters")
+    vectors = _own_registry("vectors")
+    tokenizers = _own_registry("tokenizers")
+    lookups = _own_registry("lookups")
+    misc = _own_registry("misc")
+    factories = _own_registry("factories")
     # fmt: on
     # inherited from thinc: optimizers, schedules, layers, losses, initializers, datasets, ops
 
