@@ -41,6 +41,9 @@ class DocBinWriter:
         self._sizes: Dict[str, int] = {}  # spilled bytes of the binary fields, entries of the list fields
         self.n_docs = 0
         self.n_tokens = 0
+        # one packer for every value: srsly.msgpack_dumps builds a Packer per call, which looks its
+        # encoders up in the installed packages' entry points (~2 ms a call: most of convert's time)
+        self._pack = srsly.msgpack.Packer(use_bin_type=True).pack
 
     @property
     def attrs(self):
@@ -81,7 +84,7 @@ class DocBinWriter:
         for name, values in lists:
             field = self._field(name)
             for value in values:
-                field.write(srsly.msgpack_dumps(value))
+                field.write(self._pack(value))
             self._sizes[name] += len(values)
         for values in (batch.tokens, batch.spaces, batch.cats, batch.flags, batch.span_groups, batch.user_data):
             values.clear()
