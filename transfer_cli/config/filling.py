@@ -22,6 +22,7 @@ from .registry import load_registrations, registry
 from .source import ConfigSource, get_source
 from .validation import ConfigProblem, raise_problems, unreferenced_sections, validate_config
 from .weights import combine_score_weights  # noqa: F401  (imported from here too)
+from .weights import fill_score_weights
 
 # Order of the top-level sections in a filled config (others follow in their order)
 SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora", "training", "pretraining",
@@ -91,7 +92,8 @@ def _fill(config: Config, pretraining: bool) -> Tuple[Config, List[ConfigProblem
         merged = registry.fill(Config(merged, is_interpolated=True), validate=False)
     except (ConfigValidationError, ValueError) as e:
         problems.append(ConfigProblem("", f"cannot fill the config: {_last_line(e)}"))
-    _fill_score_weights(merged)
+    fill_score_weights(merged, lambda factory: get_factory_meta(factory).default_score_weights
+                       if has_factory(factory) else None)
     ordered = {name: merged[name] for name in SECTION_ORDER if name in merged}
     ordered.update((name, value) for name, value in merged.items() if name not in ordered)
     return Config(ordered, is_interpolated=False), problems
@@ -108,23 +110,6 @@ def upgrade_legacy_settings(config: Dict[str, Any]) -> None:
         if name is not None:
             rest = {k: v for k, v in objective.items() if k != "type"}
             pretraining["objective"] = {"@architectures": name, **rest}
-
-
-def _fill_score_weights(config: Dict[str, Any]) -> None:
-    training = config.get("training")
-    components = config.get("components")
-    pipeline = config.get("nlp", {}).get("pipeline") if isinstance(config.get("nlp"), dict) else None
-    if not (isinstance(training, dict) and isinstance(components, dict) and isinstance(pipeline, list)):
-        return
-    current = training.get("score_weights", {})
-    if not isinstance(current, dict):
-        return
-    weights = []
-    for name in pipeline:
-        block = components.get(name)
-        if isinstance(block, dict) and has_factory(block.get("factory")):
-            weights.append(get_factory_meta(block["factory"]).default_score_weights)
-    training["score_weights"] = combine_score_weights(weights, current)
 
 
 def config_diff(before: str, after: str, *, before_name: str = "before", after_name: str = "after") -> str:

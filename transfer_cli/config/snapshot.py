@@ -21,7 +21,7 @@ from confection import Config, ConfigValidationError
 from .assembly import COMPONENTS, assemble_config, component_names
 from .defaults import CONFIG_DIR, all_defaults
 from .interpolation import interpolate_config
-from .weights import combine_score_weights
+from .weights import fill_score_weights
 
 SNAPSHOT_PATH = CONFIG_DIR / "registry_snapshot.json"
 # Order of the top-level sections in a filled config, as filling.py writes them
@@ -131,7 +131,9 @@ def _fill(config: Config, pretraining: bool) -> Config:
         merged = SnapshotRegistry.fill(Config(merged, is_interpolated=True), validate=False)
     except (ConfigValidationError, ValueError):
         raise NotInSnapshot() from None  # filling.py reports it
-    _fill_score_weights(merged)
+    factories = load_snapshot()["factories"]
+    fill_score_weights(merged, lambda factory: factories[factory]["score_weights"]
+                       if isinstance(factory, str) and factory in factories else None)
     ordered = {name: merged[name] for name in SECTION_ORDER if name in merged}
     ordered.update((name, value) for name, value in merged.items() if name not in ordered)
     filled = Config(ordered, is_interpolated=False)
@@ -140,24 +142,6 @@ def _fill(config: Config, pretraining: bool) -> Config:
     except Exception:
         raise NotInSnapshot() from None  # a variable that does not resolve: filling.py reports it
     return filled
-
-
-def _fill_score_weights(config: Dict[str, Any]) -> None:
-    training = config.get("training")
-    components = config.get("components")
-    pipeline = config.get("nlp", {}).get("pipeline") if isinstance(config.get("nlp"), dict) else None
-    if not (isinstance(training, dict) and isinstance(components, dict) and isinstance(pipeline, list)):
-        return
-    current = training.get("score_weights", {})
-    if not isinstance(current, dict):
-        return
-    factories = load_snapshot()["factories"]
-    weights = []
-    for name in pipeline:
-        block = components.get(name)
-        if isinstance(block, dict) and block.get("factory") in factories:
-            weights.append(factories[block["factory"]]["score_weights"])
-    training["score_weights"] = combine_score_weights(weights, current)
 
 
 def init_config_from_snapshot(*, lang: str = "en", pipeline: Sequence[str] = ("tagger", "ner"),
