@@ -20,6 +20,7 @@ from ..errors import DataError, PathError, PipelineError, VersionWarning
 from ..fileio import OWNER_KEY, atomic_dir, recover
 from ..model_files import (FILE_CHECKSUMS_KEY, TEXT_LIMIT, check_saved_dir, file_checksums, read_file_json,
                            read_file_text, read_string_list, verify_file_checksums)
+from .lookups import read_lookups, write_lookups
 from .vectors import read_pipeline_vectors
 
 # "Pipeline" in annotations is the class of pipeline.py, named, not imported: pipeline.py
@@ -66,6 +67,7 @@ def _write_contents(nlp: "Pipeline", path: Path) -> None:
     srsly.write_json(vocab_dir / "strings.json", nlp.vocab.strings.to_list())
     if nlp.vocab.vectors is not None and hasattr(nlp.vocab.vectors, "to_disk"):
         nlp.vocab.vectors.to_disk(vocab_dir / "vectors")
+    write_lookups(nlp.vocab, vocab_dir)  # [initialize.lookups] tables, if any
     if hasattr(nlp.tokenizer, "to_disk"):
         nlp.tokenizer.to_disk(path / "tokenizer")
     for name, component in nlp.components:
@@ -153,6 +155,7 @@ def read_pipeline_weights(nlp: "Pipeline", path: Path) -> None:
     if strings_path.exists() or strings_path.is_symlink():
         nlp.vocab.strings.update(read_string_list(strings_path))
     read_pipeline_vectors(nlp, path / "vocab")  # vocab/vectors, checked against meta.json
+    read_lookups(nlp.vocab, path / "vocab")
     if (path / "tokenizer").exists() and hasattr(nlp.tokenizer, "from_disk"):
         nlp.tokenizer.from_disk(path / "tokenizer")
     for name, component in nlp.components:

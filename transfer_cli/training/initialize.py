@@ -17,6 +17,7 @@ from ..errors import ConfigError, DataError, PathError, UserError
 from ..ml.weights import WeightsError, model_from_bytes
 from ..model_files import read_file_bytes
 from ..pipeline.build import pipeline_from_config
+from ..pipeline.lookups import Lookups, set_lookups
 from ..pipeline.pipeline import Pipeline
 from ..pipeline.sourcing import check_sourced_vectors, config_lines
 from ..pipeline.vectors import load_vectors
@@ -57,6 +58,11 @@ def init_pipeline(config: Config, *, use_gpu: int = -1) -> TrainingSetup:
     check_frozen(nlp, training["frozen_components"], training["annotating_components"])
     if init_settings["before_init"] is not None:
         init_settings["before_init"](nlp)
+    if init_settings["lookups"] is not None:  # spacy.LookupsDataLoader.v1: tables, norms
+        if not isinstance(init_settings["lookups"], Lookups):
+            raise ConfigError(f"must give lookup tables (e.g. @misc = \"spacy.LookupsDataLoader.v1\"), got "
+                              f"{type(init_settings['lookups']).__name__}", key="initialize.lookups")
+        set_lookups(nlp.vocab, init_settings["lookups"])
     if init_settings["vectors"]:  # a directory written by init-vectors
         load_vectors(nlp, init_settings["vectors"])
     with config_lines(checked):
