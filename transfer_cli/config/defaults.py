@@ -34,3 +34,13 @@ def all_defaults(pretraining: bool = True) -> Config:
     if pretraining:
         defaults = defaults.merge(default_pretraining_config())
     return defaults
+
+
+def merged_with_defaults(user: Config, pretraining: bool) -> Config:
+    """The user's config over the defaults (the pretraining ones too when asked or when it has
+    a [pretraining] block); with no [nlp] pipeline of its own, the pipeline is its components."""
+    merged = all_defaults(pretraining=pretraining or bool(user.get("pretraining"))).merge(user)
+    user_nlp = user.get("nlp") if isinstance(user.get("nlp"), dict) else {}
+    if "pipeline" not in user_nlp and isinstance(merged.get("components"), dict):
+        merged["nlp"]["pipeline"] = list(merged["components"])
+    return merged

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from confection import Config, ConfigValidationError
 
 from ..errors import ConfigError
-from .defaults import all_defaults
+from .defaults import merged_with_defaults
 from .factories import fill_component_block, get_factory_meta, has_factory, unknown_factory_message
 from .interpolation import interpolate_config
 from .registry import load_registrations, registry
@@ -75,11 +75,7 @@ def _fill(config: Config, pretraining: bool) -> Tuple[Config, List[ConfigProblem
     problems: List[ConfigProblem] = []
     user = Config(copy.deepcopy(dict(config)), is_interpolated=False)
     upgrade_legacy_settings(user)
-    with_pretraining = pretraining or bool(user.get("pretraining"))
-    merged = all_defaults(pretraining=with_pretraining).merge(user)
-    user_nlp = user.get("nlp") if isinstance(user.get("nlp"), dict) else {}
-    if "pipeline" not in user_nlp and isinstance(merged.get("components"), dict):
-        merged["nlp"]["pipeline"] = list(merged["components"])
+    merged = merged_with_defaults(user, pretraining)
     if isinstance(merged.get("components"), dict):
         for name, block in list(merged["components"].items()):
             if isinstance(block, dict) and "factory" in block and not has_factory(block["factory"]):

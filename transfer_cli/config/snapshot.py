@@ -19,7 +19,7 @@ import confection
 from confection import Config, ConfigValidationError
 
 from .assembly import COMPONENTS, assemble_config, component_names
-from .defaults import CONFIG_DIR, all_defaults
+from .defaults import CONFIG_DIR, merged_with_defaults
 from .interpolation import interpolate_config
 from .weights import fill_score_weights
 
@@ -119,11 +119,7 @@ def _fill(config: Config, pretraining: bool) -> Config:
     if isinstance(user.get("pretraining"), dict) and isinstance(user["pretraining"].get("objective"), dict) \
             and "type" in user["pretraining"]["objective"]:
         raise NotInSnapshot()  # an older spelling that filling.py rewrites
-    with_pretraining = pretraining or bool(user.get("pretraining"))
-    merged = all_defaults(pretraining=with_pretraining).merge(user)
-    user_nlp = user.get("nlp") if isinstance(user.get("nlp"), dict) else {}
-    if "pipeline" not in user_nlp and isinstance(merged.get("components"), dict):
-        merged["nlp"]["pipeline"] = list(merged["components"])
+    merged = merged_with_defaults(user, pretraining)
     if isinstance(merged.get("components"), dict):
         for name, block in list(merged["components"].items()):
             merged["components"][name] = fill_component_block(block)
