@@ -183,6 +183,7 @@ def test_unknown_attribute_in_a_config_is_one_line_naming_the_key(tmp_path, bloc
 
 
 def test_other_attribute_arguments_are_checked_too():
+    from transfer_cli.config.registrations import LIVE
     from transfer_cli.config.registry import load_registrations, registry
     from transfer_cli.config.validation import check_function_block
 
@@ -194,12 +195,12 @@ def test_other_attribute_arguments_are_checked_too():
     }
     for name, block in blocks.items():
         problems = []
-        check_function_block(block, name, problems)
+        check_function_block(block, name, problems, LIVE)
         assert len(problems) == 1 and problems[0].message.startswith("unknown attribute"), (name, problems)
         assert problems[0].key == name + "." + next(k for k in block if k not in ("@layers", "nO", "ngram_size"))
     good = {"@layers": "spacy.extract_ngrams.v1", "ngram_size": 2, "attr": "lower"}
     problems = []
-    check_function_block(good, "ngrams", problems)
+    check_function_block(good, "ngrams", problems, LIVE)
     assert problems == []
     model = registry.resolve({"x": good})["x"]
     doc = annotated_doc()

@@ -9,7 +9,6 @@ fill-config all go through it; resolving.py then builds each section from the
 interpolated values without checking them again."""
 import copy
 import difflib
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from confection import Config, ConfigValidationError
@@ -18,9 +17,10 @@ from ..errors import ConfigError
 from .defaults import merged_with_defaults
 from .factories import fill_component_block, get_factory_meta, has_factory, unknown_factory_message
 from .interpolation import interpolate_config
+from .registrations import LIVE
 from .registry import load_registrations, registry
 from .source import ConfigSource, get_source
-from .validation import ConfigProblem, raise_problems, unreferenced_sections, validate_config
+from .validation import ConfigCheck, ConfigProblem, unreferenced_sections, validate_config
 from .weights import combine_score_weights  # noqa: F401  (imported from here too)
 from .weights import fill_score_weights
 
@@ -29,21 +29,6 @@ SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora",
                  "initialize")
 # Older spelling of the pretraining objective, as some spaCy 3 docs show it
 _LEGACY_OBJECTIVES = {"characters": "spacy.PretrainCharacters.v1", "vectors": "spacy.PretrainVectors.v1"}
-
-
-@dataclass
-class ConfigCheck:
-    """A config filled, interpolated and validated in one pass."""
-    filled: Config                  # every default filled in, variables kept: what fill-config writes
-    values: Optional[Config]        # the same with its variables replaced; None if they do not resolve
-    problems: List[ConfigProblem]   # [] when the config is valid
-    source: Optional[ConfigSource] = None
-    unused_sections: List[str] = field(default_factory=list)  # extra sections nothing refers to
-
-    def valid(self) -> "ConfigCheck":
-        """self, or ConfigValidationFailed with one line per problem."""
-        raise_problems(self.problems, self.source)
-        return self
 
 
 def check_config(config: Config, *, pretraining: bool = False, validate: bool = True,
@@ -59,7 +44,7 @@ def check_config(config: Config, *, pretraining: bool = False, validate: bool = 
         values = None
         problems.append(ConfigProblem(e.key or "", e.bare_message))
     if values is not None and validate:
-        problems.extend(validate_config(values))
+        problems.extend(validate_config(values, LIVE))
     return ConfigCheck(filled, values, _unique(problems), source, unreferenced_sections(filled))
 
 

@@ -20,6 +20,7 @@ from ..user_code import USER_CODE_PREFIX
 from .factories import FactoryMeta, fill_component_block, get_factory_meta
 from .filling import ConfigCheck
 from .interpolation import interpolate_config
+from .registrations import LIVE
 from .registry import load_registrations, registry
 from .schemas import SECTIONS
 from .validation import (ARGS_FIELD, ConfigProblem, check_components, check_corpora, check_section,
@@ -157,13 +158,13 @@ def _check(node: Any, dotted: str) -> None:
     """Validate the part of a config that is about to be built."""
     problems: List[ConfigProblem] = []
     if dotted in SECTIONS:
-        check_section(dotted, node, problems)
+        check_section(dotted, node, problems, LIVE)
     elif dotted == "corpora":
-        check_corpora(node, problems)
+        check_corpora(node, problems, LIVE)
     elif dotted == "components":
-        check_components(node, problems)
+        check_components(node, problems, LIVE)
     else:
-        walk_blocks(node, dotted, problems)
+        walk_blocks(node, dotted, problems, LIVE)
     raise_problems(problems)
 
 

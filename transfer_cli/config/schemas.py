@@ -17,24 +17,42 @@ class FunctionBlock:
 class ValueCheck:
     """Metadata for `Annotated[T, ValueCheck(check)]` on an argument of a registered
     function: validation runs check(value) once the value has type T, and reports the
-    message it returns (None: fine) under the argument's key."""
+    message it returns (None: fine) under the argument's key. `spec` names the check for
+    registry_snapshot.json (see value_check); a check without one is recorded there by the
+    values it accepts among those the package's own configs give."""
 
-    def __init__(self, check: Callable[[Any], Optional[str]]) -> None:
+    def __init__(self, check: Callable[[Any], Optional[str]], spec: Optional[Dict[str, Any]] = None) -> None:
         self.check = check
+        self.spec = spec
 
 
 def at_least(minimum: int) -> ValueCheck:
     return ValueCheck(lambda value: None if value is None or value >= minimum
-                      else f"must be {minimum} or more, got {value}")
+                      else f"must be {minimum} or more, got {value}", spec={"at_least": minimum})
 
 
 # a rate of units dropped: 1.0 would drop everything (and divide by zero when rescaling)
-RATE = ValueCheck(lambda value: None if 0.0 <= value < 1.0 else f"must be at least 0.0 and below 1.0, got {value}")
+RATE = ValueCheck(lambda value: None if 0.0 <= value < 1.0 else f"must be at least 0.0 and below 1.0, got {value}",
+                  spec={"named": "RATE"})
+
+# a probability (e.g. of augmenting an example)
+PROBABILITY = ValueCheck(lambda value: None if 0.0 <= value <= 1.0
+                         else f"must be a probability from 0.0 to 1.0, got {value}", spec={"named": "PROBABILITY"})
 
 # who owns GPU memory (thinc's set_gpu_allocator); null leaves CuPy's default pool
 GPU_ALLOCATOR = ValueCheck(lambda value: None if value in (None, "pytorch", "tensorflow") else
                            f'must be "pytorch" (PyTorch owns GPU memory, as a transformer pipeline needs), '
-                           f'"tensorflow" or null, got {value!r}')
+                           f'"tensorflow" or null, got {value!r}', spec={"named": "GPU_ALLOCATOR"})
+
+_NAMED_CHECKS = {"RATE": RATE, "PROBABILITY": PROBABILITY, "GPU_ALLOCATOR": GPU_ALLOCATOR}
+
+
+def value_check(spec: Dict[str, Any]) -> Optional[ValueCheck]:
+    """The check a ValueCheck's spec names; None for a spec this package does not define."""
+    if "at_least" in spec and isinstance(spec["at_least"], int):
+        return at_least(spec["at_least"])
+    return _NAMED_CHECKS.get(spec.get("named"))  # type: ignore[arg-type]
+
 
 FUNCTION = FunctionBlock(optional=False)
 OPTIONAL_FUNCTION = FunctionBlock(optional=True)

@@ -1,13 +1,16 @@
-"""What filling a config needs to know of the registered functions and component
-factories (their signatures' defaults, the factories' default settings and score
-weights), stored in registry_snapshot.json, so that init-config can write a complete
-config without importing thinc, torch or the model code that registers them.
+"""What filling and validating a config needs to know of the registered functions and
+component factories (their signatures' defaults and types, the factories' default
+settings and score weights), stored in registry_snapshot.json, so that init-config,
+fill-config and debug-config can fill and check a config without importing thinc, torch
+or the model code that registers them.
 
 The snapshot is generated from the live registry (snapshot_build.py,
 `python -m transfer_cli.config.snapshot_build`); a test fails when it differs from what
-the code would produce. Anything it does not cover (a factory or function of the
-user's, a default that is not plain JSON) makes `fill_from_snapshot` return None, and
-the caller fills with the live registry instead."""
+the code would produce. The snapshot only ever says "this config fills to X and is
+valid": anything it does not cover (a factory or function of the user's, a default that
+is not plain JSON, a type it does not record) and any problem in the config makes
+`fill_from_snapshot` / `check_config_from_snapshot` return None, and the caller fills and
+validates with the live registry instead, which says what is wrong."""
 import copy
 import functools
 import inspect
@@ -18,9 +21,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import confection
 from confection import Config, ConfigValidationError
 
+from .annotations import NotInSnapshot, build_annotation
 from .assembly import COMPONENTS, assemble_config, component_names
 from .defaults import CONFIG_DIR, merged_with_defaults
 from .interpolation import interpolate_config
+from .source import ConfigSource, get_source
+from .validation import ConfigCheck, Parameters, Registrations, unreferenced_sections, validate_config
 from .weights import fill_score_weights
 
 SNAPSHOT_PATH = CONFIG_DIR / "registry_snapshot.json"
@@ -29,7 +35,8 @@ SECTION_ORDER = ("paths", "variables", "system", "nlp", "components", "corpora",
                  "initialize")
 _KIND_BY_NAME = {str(kind): kind for kind in (inspect.Parameter.POSITIONAL_ONLY,
                                                inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                               inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)}
+                                               inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.KEYWORD_ONLY,
+                                               inspect.Parameter.VAR_KEYWORD)}
 
 
 def registrations_may_differ() -> bool:
@@ -39,29 +46,69 @@ def registrations_may_differ() -> bool:
     return "thinc" in sys.modules or f"{__package__}.registry" in sys.modules
 
 
-class NotInSnapshot(Exception):
-    """The snapshot does not cover this config: fill it with the live registry."""
-
-
 @functools.lru_cache(maxsize=1)
 def load_snapshot() -> Dict[str, Any]:
     return json.loads(SNAPSHOT_PATH.read_text(encoding="utf8"))
 
 
-def _stub(parameters: Optional[List[list]]) -> Callable:
-    """A function with the recorded signature (names, kinds and defaults; no annotations)."""
+def _signature(parameters: Optional[List[list]]) -> inspect.Signature:
+    """The recorded signature (names, kinds and defaults; no annotations)."""
     if parameters is None:  # recorded as not plain JSON
         raise NotInSnapshot()
+    params = []
+    for name, kind, _type, *default in parameters:
+        params.append(inspect.Parameter(name, _KIND_BY_NAME[kind],
+                                        default=default[0] if default else inspect.Parameter.empty))
+    return inspect.Signature(params)
 
+
+def _stub(parameters: Optional[List[list]]) -> Callable:
+    """A function with the recorded signature."""
     def stub(*args, **kwargs):  # never called: only its signature is read
         raise NotInSnapshot()
 
-    params = []
-    for name, kind, *default in parameters:
-        params.append(inspect.Parameter(name, _KIND_BY_NAME[kind],
-                                        default=default[0] if default else inspect.Parameter.empty))
-    stub.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    stub.__signature__ = _signature(parameters)  # type: ignore[attr-defined]
     return stub
+
+
+def _parameters(parameters: Optional[List[list]]) -> Parameters:
+    """The recorded signature and types, as validation reads a live function's."""
+    signature = _signature(parameters)
+    hints = {name: build_annotation(described) for name, _kind, described, *_ in parameters or []
+             if described is not None}
+    return Parameters(signature, hints)
+
+
+class SnapshotRegistrations(Registrations):
+    """validation.py's view of the registered functions and factories, from the snapshot.
+    It never reports a problem: a name it does not know raises NotInSnapshot (the live
+    registry then says what is wrong)."""
+
+    def lookup_problem(self, registry_name: str, func_name: Any) -> Optional[str]:
+        if not isinstance(func_name, str) or func_name not in load_snapshot()["functions"].get(registry_name, {}):
+            raise NotInSnapshot()
+        return None
+
+    def function_parameters(self, registry_name: str, func_name: str) -> Parameters:
+        return _function_parameters(registry_name, func_name)
+
+    def factory_parameters(self, name: Any) -> Optional[Parameters]:
+        if not isinstance(name, str) or name not in load_snapshot()["factories"]:
+            raise NotInSnapshot()
+        return _factory_parameters(name)
+
+    def unknown_factory_message(self, name: Any) -> str:
+        raise NotInSnapshot()
+
+
+@functools.lru_cache(maxsize=None)
+def _function_parameters(registry_name: str, func_name: str) -> Parameters:
+    return _parameters(load_snapshot()["functions"][registry_name][func_name])
+
+
+@functools.lru_cache(maxsize=None)
+def _factory_parameters(name: str) -> Parameters:
+    return _parameters(load_snapshot()["factories"][name]["parameters"])
 
 
 class SnapshotRegistry(confection.registry):
@@ -109,9 +156,31 @@ def fill_from_snapshot(config: Config, *, pretraining: bool = False) -> Optional
     """fill_config(config) for a config the snapshot covers whose values are the package's
     own templates (they are valid: no validation is run here), else None."""
     try:
-        return _fill(config, pretraining)
+        filled = _fill(config, pretraining)
     except NotInSnapshot:
         return None
+    try:
+        interpolate_config(filled)
+    except Exception:
+        return None  # a variable that does not resolve: filling.py reports it
+    return filled
+
+
+def check_config_from_snapshot(config: Config, *, pretraining: bool = False,
+                               source: Optional[ConfigSource] = None) -> Optional[ConfigCheck]:
+    """filling.check_config(config) for a valid config the snapshot covers; None for any
+    other (one with a problem, or naming what the snapshot does not record): check_config
+    then fills and validates it with the live registry, and reports its problems."""
+    source = source or get_source(config)
+    try:
+        filled = _fill(config, pretraining)
+        values = interpolate_config(filled, source=source)
+        problems = validate_config(values, SnapshotRegistrations())
+    except Exception:  # NotInSnapshot, a variable that does not resolve, anything unforeseen
+        return None
+    if problems:
+        return None
+    return ConfigCheck(filled, values, [], source, unreferenced_sections(filled))
 
 
 def _fill(config: Config, pretraining: bool) -> Config:
@@ -132,12 +201,7 @@ def _fill(config: Config, pretraining: bool) -> Config:
                        if isinstance(factory, str) and factory in factories else None)
     ordered = {name: merged[name] for name in SECTION_ORDER if name in merged}
     ordered.update((name, value) for name, value in merged.items() if name not in ordered)
-    filled = Config(ordered, is_interpolated=False)
-    try:
-        interpolate_config(filled)
-    except Exception:
-        raise NotInSnapshot() from None  # a variable that does not resolve: filling.py reports it
-    return filled
+    return Config(ordered, is_interpolated=False)
 
 
 def init_config_from_snapshot(*, lang: str = "en", pipeline: Sequence[str] = ("tagger", "ner"),

@@ -2,25 +2,33 @@
 unknown registries, functions and factories (with the closest names), missing,
 unexpected and mistyped arguments of registered functions and factories,
 section settings, misspelled section names, and references between sections
-(pipeline names, corpora)."""
+(pipeline names, corpora).
+
+What it asks of the registered functions and factories goes through a Registrations:
+the live registry (registrations.py) or its snapshot (snapshot.py), so that this module
+imports neither."""
+import importlib.util
 import inspect
 import json
 import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+from dataclasses import field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from confection import VARIABLE_RE, Config
+from confection import registry as confection_registry
 from confection.validation import validate_type
 
 from ..errors import ConfigError
-from .factories import FactoryMeta, get_factory_meta, has_factory, unknown_factory_message
 from .interpolation import dotted_keys, interpolate_config
 from .names import component_name_problems
-from .registry import close_matches, lookup_problem, registry, suggest
 from .schemas import SECTIONS, TOP_LEVEL_SECTIONS, FunctionBlock, ValueCheck
 from .source import ConfigSource
+from .suggest import close_matches, suggest
+
+is_promise = confection_registry.is_promise  # a block naming a registered function (thinc's is the same)
 
 ARGS_FIELD = "*"  # confection's key for positional arguments ([block.*.name])
 
@@ -49,7 +57,48 @@ class ConfigValidationFailed(ConfigError):
         super().__init__("\n".join(lines))
 
 
-def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
+@dataclass
+class Parameters:
+    """A registered function's or factory's parameters as validation reads them: its
+    signature (None when it has none to read) and the type of each parameter."""
+    signature: Optional[inspect.Signature]
+    hints: Dict[str, Any]
+
+
+class Registrations:
+    """What validation asks of the registered functions and component factories."""
+
+    def lookup_problem(self, registry_name: str, func_name: Any) -> Optional[str]:
+        """None when `@registry_name = func_name` names a registered function, else why not."""
+        raise NotImplementedError
+
+    def function_parameters(self, registry_name: str, func_name: str) -> Parameters:
+        raise NotImplementedError
+
+    def factory_parameters(self, name: Any) -> Optional[Parameters]:
+        """The parameters of a registered factory; None when there is none of that name."""
+        raise NotImplementedError
+
+    def unknown_factory_message(self, name: Any) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class ConfigCheck:
+    """A config filled, interpolated and validated in one pass (filling.check_config)."""
+    filled: Config                  # every default filled in, variables kept: what fill-config writes
+    values: Optional[Config]        # the same with its variables replaced; None if they do not resolve
+    problems: List[ConfigProblem]   # [] when the config is valid
+    source: Optional[ConfigSource] = None
+    unused_sections: List[str] = field(default_factory=list)  # extra sections nothing refers to
+
+    def valid(self) -> "ConfigCheck":
+        """self, or ConfigValidationFailed with one line per problem."""
+        raise_problems(self.problems, self.source)
+        return self
+
+
+def validate_config(config: Dict[str, Any], registrations: Registrations) -> List[ConfigProblem]:
     """Every problem in an (interpolated or not) config; [] when it is valid."""
     if isinstance(config, Config) and not config.is_interpolated:
         try:
@@ -62,14 +111,14 @@ def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
     problems: List[ConfigProblem] = []
     for name, value in config.items():
         if name == "components":
-            check_components(value, problems)
+            check_components(value, problems, registrations)
         elif name in SECTIONS:
-            check_section(name, value, problems)
+            check_section(name, value, problems, registrations)
         elif name == "corpora":
-            check_corpora(value, problems)
+            check_corpora(value, problems, registrations)
         else:
             check_extra_section(name, problems)
-            walk_blocks(value, name, problems)
+            walk_blocks(value, name, problems, registrations)
     for name, (_, _, required) in SECTIONS.items():
         if required and name not in config:
             problems.append(ConfigProblem(name, f"missing section [{name}]"))
@@ -77,22 +126,23 @@ def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
     return problems
 
 
-def walk_blocks(node: Any, path: str, problems: List[ConfigProblem]) -> None:
+def walk_blocks(node: Any, path: str, problems: List[ConfigProblem], registrations: Registrations) -> None:
     """Check every registered-function block at or below `node`."""
     if isinstance(node, dict):
-        if registry.is_promise(node):
-            check_function_block(node, path, problems)
+        if is_promise(node):
+            check_function_block(node, path, problems, registrations)
             children = {k: v for k, v in node.items() if not str(k).startswith("@")}
         else:
             children = node
         for key, value in children.items():
-            walk_blocks(value, f"{path}.{key}" if path else str(key), problems)
+            walk_blocks(value, f"{path}.{key}" if path else str(key), problems, registrations)
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
-            walk_blocks(value, f"{path}.{i}", problems)
+            walk_blocks(value, f"{path}.{i}", problems, registrations)
 
 
-def check_function_block(block: Dict[str, Any], path: str, problems: List[ConfigProblem]) -> None:
+def check_function_block(block: Dict[str, Any], path: str, problems: List[ConfigProblem],
+                         registrations: Registrations) -> None:
     """The block's registry and function exist; its arguments match the signature."""
     reg_keys = [k for k in block if str(k).startswith("@")]
     if len(reg_keys) > 1:
@@ -100,13 +150,12 @@ def check_function_block(block: Dict[str, Any], path: str, problems: List[Config
                                             f"{len(reg_keys)}: {', '.join(reg_keys)}"))
         return
     reg_name, func_name = reg_keys[0][1:], block[reg_keys[0]]
-    problem = lookup_problem(reg_name, func_name)
+    problem = registrations.lookup_problem(reg_name, func_name)
     if problem is not None:
         problems.append(ConfigProblem(path, problem))
         return
-    func = registry.get(reg_name, func_name)
     args = {k: v for k, v in block.items() if k not in reg_keys}
-    check_arguments(func, args, path, f"'{func_name}'", problems)
+    check_arguments(registrations.function_parameters(reg_name, func_name), args, path, f"'{func_name}'", problems)
     check_argument_ranges(reg_name, func_name, args, path, problems)
 
 
@@ -145,14 +194,21 @@ def check_argument_ranges(reg_name: str, func_name: str, args: Dict[str, Any], p
             problems.append(ConfigProblem(f"{path}.{name}", error))
 
 
-def check_arguments(func: Callable, args: Dict[str, Any], path: str, what: str,
-                    problems: List[ConfigProblem], skip: Sequence[str] = ()) -> None:
-    """Missing, unexpected and mistyped arguments of `func` given `args`."""
+def function_parameters(func: Callable) -> Parameters:
+    """The parameters of a live function (or class) as validation reads them."""
     try:
-        signature = inspect.signature(func)
+        signature: Optional[inspect.Signature] = inspect.signature(func)
     except (TypeError, ValueError):
+        signature = None
+    return Parameters(signature, _type_hints(func))
+
+
+def check_arguments(parameters: Parameters, args: Dict[str, Any], path: str, what: str,
+                    problems: List[ConfigProblem], skip: Sequence[str] = ()) -> None:
+    """Missing, unexpected and mistyped arguments of a function given `args`."""
+    signature, hints = parameters.signature, parameters.hints
+    if signature is None:
         return
-    hints = _type_hints(func)
     params = {name: p for name, p in signature.parameters.items() if name not in skip}
     takes_kwargs = any(p.kind == p.VAR_KEYWORD for p in params.values())
     takes_args = any(p.kind == p.VAR_POSITIONAL for p in params.values())
@@ -186,7 +242,7 @@ def check_value(value: Any, annotation: Any) -> Optional[str]:
     if typing.get_origin(annotation) is typing.Annotated:
         base = typing.get_args(annotation)[0]
         error = check_value(value, base)
-        if error or _contains_promise(value):
+        if error or contains_promise(value):
             return error
         for meta in annotation.__metadata__:
             error = meta.check(value) if isinstance(meta, ValueCheck) else None
@@ -196,12 +252,12 @@ def check_value(value: Any, annotation: Any) -> Optional[str]:
     if isinstance(annotation, FunctionBlock):
         if value is None and annotation.optional:
             return None
-        if isinstance(value, dict) and registry.is_promise(value):
+        if isinstance(value, dict) and is_promise(value):
             return None
         return f"expected {annotation!r}, got {describe_value(value)}"
     if annotation is inspect.Parameter.empty or annotation is Any:
         return None
-    if _contains_promise(value):
+    if contains_promise(value):
         return None
     value = _coerce(value, annotation)
     try:
@@ -217,11 +273,11 @@ def check_value(value: Any, annotation: Any) -> Optional[str]:
     return f"expected {type_name(annotation)}, got {describe_value(value)}{detail}"
 
 
-def _contains_promise(value: Any) -> bool:
+def contains_promise(value: Any) -> bool:
     if isinstance(value, dict):
-        return registry.is_promise(value) or any(_contains_promise(v) for v in value.values())
+        return is_promise(value) or any(contains_promise(v) for v in value.values())
     if isinstance(value, (list, tuple)):
-        return any(_contains_promise(v) for v in value)
+        return any(contains_promise(v) for v in value)
     return False
 
 
@@ -287,7 +343,7 @@ def describe_value(value: Any) -> str:
 
 
 # -- sections --------------------------------------------------------------------------------------
-def check_section(name: str, section: Any, problems: List[ConfigProblem]) -> None:
+def check_section(name: str, section: Any, problems: List[ConfigProblem], registrations: Registrations) -> None:
     fields, extra_allowed, required = SECTIONS[name]
     if not isinstance(section, dict):
         problems.append(ConfigProblem(name, f"expected a section [{name}], got {describe_value(section)}"))
@@ -306,7 +362,7 @@ def check_section(name: str, section: Any, problems: List[ConfigProblem]) -> Non
             hint = suggest(key, list(fields), n=1)
             problems.append(ConfigProblem(f"{name}.{key}", f"unknown setting in [{name}]"
                                           + (f"; did you mean {hint}?" if hint else "")))
-        walk_blocks(value, f"{name}.{key}", problems)
+        walk_blocks(value, f"{name}.{key}", problems, registrations)
 
 
 def is_section(value: Any, name: str, problems: List[ConfigProblem]) -> bool:
@@ -317,18 +373,18 @@ def is_section(value: Any, name: str, problems: List[ConfigProblem]) -> bool:
     return True
 
 
-def check_corpora(corpora: Any, problems: List[ConfigProblem]) -> None:
+def check_corpora(corpora: Any, problems: List[ConfigProblem], registrations: Registrations) -> None:
     if not is_section(corpora, "corpora", problems):
         return
     for name, block in corpora.items():
-        if not (isinstance(block, dict) and registry.is_promise(block)):
+        if not (isinstance(block, dict) and is_promise(block)):
             problems.append(ConfigProblem(f"corpora.{name}", "expected a reader block "
                                           '(@readers = "spacy.Corpus.v1", path = ...), got '
                                           + describe_value(block)))
-        walk_blocks(block, f"corpora.{name}", problems)
+        walk_blocks(block, f"corpora.{name}", problems, registrations)
 
 
-def check_components(components: Any, problems: List[ConfigProblem]) -> None:
+def check_components(components: Any, problems: List[ConfigProblem], registrations: Registrations) -> None:
     if not is_section(components, "components", problems):
         return
     for name, block in components.items():
@@ -339,14 +395,16 @@ def check_components(components: Any, problems: List[ConfigProblem]) -> None:
         if "source" in block:
             check_source_block(block, path, problems)
         elif "factory" in block:
-            if not has_factory(block["factory"]):
-                problems.append(ConfigProblem(f"{path}.factory", unknown_factory_message(block["factory"])))
+            parameters = registrations.factory_parameters(block["factory"])
+            if parameters is None:
+                problems.append(ConfigProblem(f"{path}.factory",
+                                              registrations.unknown_factory_message(block["factory"])))
             else:
-                check_factory_settings(get_factory_meta(block["factory"]), block, path, problems)
+                check_factory_settings(block["factory"], parameters, block, path, problems)
         elif "source" not in block:
             problems.append(ConfigProblem(path, 'a component needs factory = "name" (or source = "pipeline")'))
         for key, value in block.items():
-            walk_blocks(value, f"{path}.{key}", problems)
+            walk_blocks(value, f"{path}.{key}", problems, registrations)
 
 
 def check_source_block(block: Dict[str, Any], path: str, problems: List[ConfigProblem]) -> None:
@@ -369,11 +427,10 @@ def check_source_block(block: Dict[str, Any], path: str, problems: List[ConfigPr
                                           "may be set here"))
 
 
-def check_factory_settings(meta: FactoryMeta, block: Dict[str, Any], path: str,
+def check_factory_settings(name: str, parameters: Parameters, block: Dict[str, Any], path: str,
                            problems: List[ConfigProblem]) -> None:
     settings = {k: v for k, v in block.items() if k != "factory"}
-    check_arguments(meta.func, settings, path, f"component factory '{meta.name}'", problems,
-                    skip=("nlp", "name"))
+    check_arguments(parameters, settings, path, f"component factory '{name}'", problems, skip=("nlp", "name"))
 
 
 def _check_references(config: Dict[str, Any], problems: List[ConfigProblem]) -> None:
@@ -418,7 +475,7 @@ def _check_dotted_reference(config: Dict[str, Any], target: Any, key: str, probl
                                           + (f"; did you mean {hint}?" if hint else "")))
             return
         node = node[part]
-    if not (isinstance(node, dict) and registry.is_promise(node)):
+    if not (isinstance(node, dict) and is_promise(node)):
         problems.append(ConfigProblem(key, f"[{target}] must name a registered reader (@readers = ...)"))
 
 
@@ -491,3 +548,25 @@ def missing_paths(values: Dict[str, Any]) -> List[ConfigProblem]:
         if not Path(value).exists():
             problems.append(ConfigProblem(key, f"{value} does not exist"))
     return problems
+
+
+# spacy.LookupsDataLoader.v1 reads its tables from this package (pipeline/lookups.py)
+LOOKUPS_PACKAGE = "spacy_lookups_data"
+LOOKUPS_LOADER = "spacy.LookupsDataLoader.v1"
+
+
+def missing_lookups_package_message() -> str:
+    return (f"{LOOKUPS_LOADER} loads its tables from the spacy-lookups-data package (module {LOOKUPS_PACKAGE}), "
+            f"which is not installed: "
+            f"install it with `pip install spacy-lookups-data`, or set `[initialize] lookups = null` in the config")
+
+
+def missing_packages(values: Dict[str, Any]) -> List[ConfigProblem]:
+    """The packages an interpolated config needs at training time that are not installed
+    (spacy-lookups-data for [initialize.lookups]): a warning, as missing_paths."""
+    initialize = values.get("initialize") if isinstance(values.get("initialize"), dict) else {}
+    lookups = initialize.get("lookups")
+    if isinstance(lookups, dict) and lookups.get("@misc") == LOOKUPS_LOADER \
+            and importlib.util.find_spec(LOOKUPS_PACKAGE) is None:
+        return [ConfigProblem("initialize.lookups", missing_lookups_package_message())]
+    return []

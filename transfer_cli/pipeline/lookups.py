@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from ..config.registry import registry
+from ..config.validation import LOOKUPS_PACKAGE, missing_lookups_package_message
 from ..errors import ConfigError, DataError
 from ..model_files import JSON_LIMIT, read_file_bytes, read_file_text
 
-PACKAGE = "spacy_lookups_data"
+PACKAGE = LOOKUPS_PACKAGE
 SAVED_NAME = "lookups.json"  # in a saved pipeline's vocab/ folder
 NORM_TABLE = "lexeme_norm"
 
@@ -59,19 +60,13 @@ class Lookups:
         return cls(tables)
 
 
-def missing_package_message() -> str:
-    return (f"spacy.LookupsDataLoader.v1 loads its tables from the spacy-lookups-data package (module {PACKAGE}), "
-            f"which is not installed: "
-            f"install it with `pip install spacy-lookups-data`, or set `[initialize] lookups = null` in the config")
-
-
 @registry.misc("spacy.LookupsDataLoader.v1")
 def load_lookups_data(lang: str, tables: List[str]) -> Lookups:
     """spacy.LookupsDataLoader.v1: the tables `tables` of language `lang` from the
     spacy-lookups-data package (a ConfigError naming the fix when it is not installed
     or lacks a table)."""
     if importlib.util.find_spec(PACKAGE) is None:
-        raise ConfigError(missing_package_message(), key="initialize.lookups")
+        raise ConfigError(missing_lookups_package_message(), key="initialize.lookups")
     package = importlib.import_module(PACKAGE)
     data_dir = Path(package.__file__).parent / "data"
     return Lookups({name: read_table(data_dir, lang, name) for name in tables})

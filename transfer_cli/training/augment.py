@@ -18,16 +18,13 @@ import random
 from typing import Annotated, Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 from ..config.registry import registry
-from ..config.schemas import ValueCheck
+from ..config.schemas import PROBABILITY, ValueCheck
 from ..tokens import Doc
 from ..tokens.columns import FIRST_ANNOTATION_COL
 from ..tokens.example import Example
 from ..tokens.span import Span
 
 Augmenter = Callable[[Any, Example], Iterator[Example]]
-
-PROBABILITY = ValueCheck(lambda value: None if 0.0 <= value <= 1.0
-                         else f"must be a probability from 0.0 to 1.0, got {value}")
 
 
 def orth_variants_problem(data: Dict[str, List[Dict]]) -> Optional[str]:
