@@ -1,7 +1,8 @@
 """`transfer-cli --help`, `--version` and each command's --help start without thinc,
 torch, transformers, numpy or confection: the CLI edge imports an engine only inside the
 command that runs it, and `transfer_cli.registry` is loaded on first use. init-config
-fills the package's templates from a snapshot of the registry (no thinc, torch or numpy);
+fills the package's templates from a snapshot of the registry, and fill-config and
+debug-config fill and check a config it covers from it (no thinc, torch or numpy);
 `info` without a pipeline reads versions only. No timings: which modules each command
 loads, checked in a fresh interpreter."""
 import json
@@ -144,10 +145,11 @@ def test_init_config_of_a_component_without_a_template_fills_with_thinc_without_
     assert out.read_text() == config_to_str(init_config(pipeline=["sentencizer", "tagger"]))
 
 
-def test_config_commands_do_not_import_torch_and_write_the_same_config(tmp_path):
-    """fill-config and debug-config import thinc with torch hidden (no model is built):
-    torch and transformers stay unloaded, and the configs are those the same commands
-    write in a process where thinc has torch (this one, through the Typer app)."""
+def test_config_commands_fill_and_check_from_the_snapshot_and_write_the_same_config(tmp_path):
+    """fill-config and debug-config fill and validate a config the snapshot covers without
+    thinc, torch or numpy (tests/test_config_snapshot_check.py compares their output with
+    the live path's), and the config is the one the same command writes in a process where
+    thinc is loaded (this one, through the Typer app: the live registry)."""
     from typer.testing import CliRunner
 
     from transfer_cli.cli.app import _register_commands, app
@@ -160,12 +162,23 @@ def test_config_commands_do_not_import_torch_and_write_the_same_config(tmp_path)
     for command in (["fill-config"], ["init", "fill-config"]):
         filled, filled_reference = tmp_path / "filled.cfg", tmp_path / "filled_reference.cfg"
         report = run_main([*command, base, filled, "--force"], tmp_path)
-        assert report == {"code": 0, "loaded": ["numpy", "thinc"], "thinc_has_torch": False}, report
+        assert report == {"code": 0, "loaded": [], "thinc_has_torch": None}, report
         assert runner.invoke(app, [*command, str(base), str(filled_reference), "--force"]).exit_code == 0
         assert filled.read_text() == filled_reference.read_text()
     for command in (["debug-config"], ["debug", "config"]):
         report = run_main([*command, filled], tmp_path)
-        assert report == {"code": 0, "loaded": ["numpy", "thinc"], "thinc_has_torch": False}, report
+        assert report == {"code": 0, "loaded": [], "thinc_has_torch": None}, report
+
+
+def test_config_commands_the_snapshot_cannot_decide_import_thinc_without_torch(tmp_path):
+    """A config with a problem (or a name the snapshot does not record) is checked by the
+    live registry: thinc with torch hidden (no model is built)."""
+    base = tmp_path / "base.cfg"
+    base.write_text("[nlp]\nlang = \"en\"\npipeline = [\"tagger\"]\n\n[components]\n\n[components.tagger]\n"
+                    "factory = \"taggr\"\n")
+    for command in (["fill-config", base, tmp_path / "out.cfg"], ["debug", "config", base]):
+        report = run_main(command, tmp_path)
+        assert report == {"code": 1, "loaded": ["numpy", "thinc"], "thinc_has_torch": False}, report
 
 
 def test_info_without_a_pipeline_imports_no_engine(tmp_path):

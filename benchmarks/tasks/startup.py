@@ -8,13 +8,13 @@ from harness import OURS, SPACY, Context, NotAvailable, Row
 TITLE = "Start-up of commands that need no pipeline"
 DESCRIPTION = (
     "Wall time of a fresh `python -m spacy ...` / `python -m transfer_cli ...` process: `--help`, "
-    "`init config OUT -p tagger` and `init fill-config OUT OUT2`; best of 6 runs of each (3 per round, the two "
+    "`init config OUT -p tagger`, `init fill-config OUT OUT2` and `debug config OUT2`; best of 6 runs of each (3 per round, the two "
     "systems alternating over 2 rounds). Mostly imports: what a command loads before it starts working."
 )
 
 
 KEYS = (("--help", "help_seconds"), ("init config -p tagger", "init_config_seconds"),
-        ("init fill-config", "fill_config_seconds"))
+        ("init fill-config", "fill_config_seconds"), ("debug config", "debug_config_seconds"))
 
 
 def run(ctx: Context) -> List[Row]:

@@ -8,13 +8,18 @@ import sys
 import traceback
 import warnings
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import typer
 from wasabi import msg
 
 from ..errors import DataWarning, UserError
 from ..user_code import import_code  # noqa: F401  (the commands' --code)
+
+if TYPE_CHECKING:
+    from confection import Config
+
+    from ..config.validation import ConfigCheck
 
 COMMAND_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
@@ -159,6 +164,33 @@ def import_thinc_for_config() -> None:
     thinc with torch hidden (elsewhere, e.g. tests calling the app, thinc as it comes)."""
     if _config_only_process:
         import_thinc_without_torch()
+
+
+def check_config_text(text: str, path: str, overrides: Dict[str, Any], *, code: Optional[object],
+                      pretraining: bool = False) -> "Tuple[Config, ConfigCheck]":
+    """The config in `text` (read from `path`) and its check (filling.check_config), for
+    fill-config and debug-config. A config without overrides or --code that the registry
+    snapshot covers and finds valid is filled and checked from it, without thinc; any
+    other is loaded and checked with the live registry, which reports what is wrong (so
+    errors and output are the same either way)."""
+    from ..config.parsing import config_from_text
+    from ..config.snapshot import check_config_from_snapshot, registrations_may_differ
+
+    if code is None and not overrides and not registrations_may_differ():
+        try:
+            config = config_from_text(text, path)
+        except UserError:
+            check = None  # loading it live raises the same error
+        else:
+            check = check_config_from_snapshot(config, pretraining=pretraining)
+        if check is not None:
+            return config, check
+    import_thinc_for_config()
+    from ..config.filling import check_config
+    from ..config.loading import load_config_from_str
+
+    config = load_config_from_str(text, overrides, path=path)
+    return config, check_config(config, pretraining=pretraining)
 
 
 EXIT_SIGINT = 130  # 128 + SIGINT (2)

@@ -5,7 +5,7 @@ from typing import List
 import typer
 
 from ..about import __version__
-from ._util import app, import_confection_without_pydantic_v1, import_thinc_without_torch, mark_config_only_process
+from ._util import app, import_confection_without_pydantic_v1, mark_config_only_process
 
 
 def _version_callback(value: bool) -> None:
@@ -39,18 +39,13 @@ def builds_no_model(args: List[str]) -> bool:
     return tuple(args[:1]) in CONFIG_ONLY_COMMANDS or tuple(args[:2]) in CONFIG_ONLY_COMMANDS
 
 
-# init-config writes the package's templates filled from a snapshot of the registry
-# (config/snapshot.py): thinc only when the snapshot does not cover the pipeline asked for
-WRITES_TEMPLATES = {("init-config",), ("init", "config")}
-
-
 def main() -> None:
     args = sys.argv[1:]
     if builds_no_model(args) and "--help" not in args:
         mark_config_only_process()
-        if tuple(args[:1]) not in WRITES_TEMPLATES and tuple(args[:2]) not in WRITES_TEMPLATES:
-            import_thinc_without_torch()
-        elif "--code" not in args and "-c" not in args:  # the package's templates only
+        if "--code" not in args and "-c" not in args:
+            # the config commands fill and check from a snapshot of the registry
+            # (config/snapshot.py): thinc (without torch) only when it does not cover the config
             import_confection_without_pydantic_v1()
     _register_commands()
     app()

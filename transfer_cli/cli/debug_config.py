@@ -1,13 +1,14 @@
 """`transfer-cli debug-config CONFIG`: the config as training will see it, every
 problem in it, the extra sections nothing refers to, and (as warnings) the paths it
-names that do not exist."""
+names that do not exist and the packages it needs that are not installed."""
 from pathlib import Path
 from typing import Optional
 
 import typer
 from wasabi import msg
 
-from ._util import COMMAND_SETTINGS, app, handle_errors, import_code, parse_overrides
+from ._util import (COMMAND_SETTINGS, app, check_config_text, handle_errors, import_code, import_thinc_for_config,
+                    parse_overrides)
 
 
 @app.command("debug-config", context_settings=COMMAND_SETTINGS)
@@ -23,21 +24,24 @@ def debug_config_cli(
 ) -> None:
     """Print the filled, interpolated config and every validation problem (exit 1 if any).
     Overrides: --section.key value."""
-    from ..config import check_config, config_to_str, load_config
-    from ..config.validation import missing_paths
+    from ..config.parsing import read_config_text
+    from ..config.validation import missing_packages, missing_paths
+    from ..config.writing import config_to_str
 
     overrides = parse_overrides(ctx.args)
+    if code is not None:  # the user's registrations change the registry: check with the live one
+        import_thinc_for_config()
     import_code(code)
-    config = load_config(config_path, overrides)
-    check = check_config(config)
+    text, display = read_config_text(config_path)
+    _, check = check_config_text(text, display, overrides, code=code)
     shown = check.values if check.values is not None else check.filled  # a variable that does not resolve
     typer.echo(config_to_str(shown))                                     # is among the problems
     if show_variables:
         _print_variables(check.filled, shown)
     for name in check.unused_sections:
         msg.warn(f"section [{name}] is not used: training does not read it and no variable refers to it")
-    if check.values is not None:
-        for missing in missing_paths(check.values):  # a warning: the data may not be in place yet
+    if check.values is not None:  # warnings: the data or packages may not be in place yet
+        for missing in missing_paths(check.values) + missing_packages(check.values):
             msg.warn(f"{missing.key}: {missing.message}")
     if check.problems:
         problems = check.problems

@@ -5,7 +5,8 @@ from typing import Optional
 import typer
 from wasabi import Printer
 
-from ._util import COMMAND_SETTINGS, app, handle_errors, import_code, parse_overrides
+from ._util import (COMMAND_SETTINGS, app, check_config_text, handle_errors, import_code, import_thinc_for_config,
+                    parse_overrides)
 
 
 @app.command("fill-config", context_settings=COMMAND_SETTINGS)
@@ -24,7 +25,8 @@ def fill_config_cli(
     """Fill every missing setting from the defaults, the component factories and the
     registered functions' signatures. An existing OUTPUT is replaced only with --force.
     Overrides: --section.key value."""
-    from ..config import config_diff, config_to_str, fill_config, load_config, write_config
+    from ..config.parsing import read_config_text
+    from ..config.writing import config_diff, config_to_str, write_config
     from ..fileio import check_output_file
 
     args = list(ctx.args)
@@ -34,9 +36,12 @@ def fill_config_cli(
     is_stdout = output == "-"
     if not is_stdout:
         check_output_file(output, force=force)
+    if code is not None:  # the user's registrations change the registry: fill with the live one
+        import_thinc_for_config()
     import_code(code)
-    config = load_config(base, overrides)
-    filled = fill_config(config, pretraining=pretraining)
+    text, display = read_config_text(base)
+    config, check = check_config_text(text, display, overrides, code=code, pretraining=pretraining)
+    filled = check.valid().filled
     before, after = config_to_str(config), config_to_str(filled)
     # with the config on stdout, messages and the diff go to stderr
     printer = Printer(no_print=is_stdout)

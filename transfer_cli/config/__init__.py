@@ -24,7 +24,7 @@ _MODULES = {
     "write_config": "writing", "config_to_str": "writing",
     "interpolate_config": "interpolation", "check_variables": "interpolation",
     "fill_config": "filling", "check_config": "filling", "ConfigCheck": "filling",
-    "combine_score_weights": "filling", "config_diff": "filling",
+    "combine_score_weights": "filling", "config_diff": "writing",
     "validate_config": "validation", "ConfigProblem": "validation", "ConfigValidationFailed": "validation",
     "resolve_components": "resolving", "resolve_component_block": "resolving", "resolve_section": "resolving",
     "resolve_path": "resolving", "resolve_blocks": "resolving", "ComponentSpec": "resolving",

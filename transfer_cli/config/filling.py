@@ -8,7 +8,6 @@ fill once, interpolate once, validate once. Training, debug-config and
 fill-config all go through it; resolving.py then builds each section from the
 interpolated values without checking them again."""
 import copy
-import difflib
 from typing import Any, Dict, List, Optional, Tuple
 
 from confection import Config, ConfigValidationError
@@ -22,6 +21,7 @@ from .registry import load_registrations, registry
 from .source import ConfigSource, get_source
 from .validation import ConfigCheck, ConfigProblem, unreferenced_sections, validate_config
 from .weights import combine_score_weights  # noqa: F401  (imported from here too)
+from .writing import config_diff  # noqa: F401  (imported from here too)
 from .weights import fill_score_weights
 
 # Order of the top-level sections in a filled config (others follow in their order)
@@ -91,13 +91,6 @@ def upgrade_legacy_settings(config: Dict[str, Any]) -> None:
         if name is not None:
             rest = {k: v for k, v in objective.items() if k != "type"}
             pretraining["objective"] = {"@architectures": name, **rest}
-
-
-def config_diff(before: str, after: str, *, before_name: str = "before", after_name: str = "after") -> str:
-    """A unified diff of two config texts ('' when equal)."""
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 fromfile=before_name, tofile=after_name)
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def _unique(problems: List[ConfigProblem]) -> List[ConfigProblem]:

@@ -1,4 +1,6 @@
-"""Writing configs as fill-config and init-config write them (variables kept)."""
+"""Writing configs as fill-config and init-config write them (variables kept), and the
+diff fill-config shows."""
+import difflib
 import sys
 from pathlib import Path
 from typing import Union
@@ -24,3 +26,10 @@ def write_config(config: Config, path: PathLike) -> None:
         sys.stdout.flush()
         return
     write_text_atomic(Path(path), text)
+
+
+def config_diff(before: str, after: str, *, before_name: str = "before", after_name: str = "after") -> str:
+    """A unified diff of two config texts ('' when equal)."""
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=before_name, tofile=after_name)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
