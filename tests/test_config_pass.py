@@ -43,7 +43,7 @@ def test_a_train_run_fills_interpolates_validates_and_builds_each_section_once(m
     config = tagger_config(**{"training.max_steps": 2, "training.eval_frequency": 1})
     fills = count_calls(monkeypatch, filling._fill)
     interpolations = count_calls(monkeypatch, interpolation.interpolate_config)
-    validations = count_calls(monkeypatch, validation.validate_config)
+    validations = count_calls(monkeypatch, validation.find_problems)
     component_fills = count_calls(monkeypatch, factories.fill_component_block)
     sections = count_calls(monkeypatch, resolving.resolve_path)
     components = count_calls(monkeypatch, resolving._component_spec)

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from confection import Config
@@ -138,29 +137,36 @@ def test_recorded_annotations_rebuild_equal_to_the_live_ones():
         check.check(2)
 
 
-# -- the commands, each a fresh process -----------------------------------------------------------
+# -- the commands, in fresh processes --------------------------------------------------------------
 PROBE = """
 import contextlib, io, json, sys
-if sys.argv[2] == "live":
-    import thinc.api  # the live registry's process: the snapshot is not used
+if sys.argv[2] == "live":  # thinc imported first, as main() did for these commands: the live registry
+    from transfer_cli.cli._util import import_thinc_without_torch
+    import_thinc_without_torch()
 from transfer_cli.cli.app import main
-sys.argv = ["transfer-cli"] + json.loads(sys.argv[1])
-out, err = io.StringIO(), io.StringIO()
-with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-loaded = sorted(m for m in ("torch", "thinc", "numpy") if m in sys.modules)
-print("PROBE " + json.dumps({"code": code, "loaded": loaded, "out": out.getvalue(), "err": err.getvalue()}))
+reports = []
+for args in json.loads(sys.argv[1]):
+    sys.argv = ["transfer-cli"] + args
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code
+    loaded = sorted(m for m in ("torch", "thinc", "numpy") if m in sys.modules)
+    reports.append({"code": code, "loaded": loaded, "out": out.getvalue(), "err": err.getvalue()})
+print("PROBE " + json.dumps(reports))
 """
 
 
-def run(args, cwd, mode="fast") -> dict:
+def run(commands, cwd, mode="fast") -> list:
+    """Each command in turn through main(), in one fresh interpreter ("live": one that has
+    imported thinc without torch, so the live registry fills and checks, as before the
+    snapshot did)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps([str(a) for a in args]), mode], cwd=cwd,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps([[str(a) for a in c] for c in commands]),
+                             mode], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     lines = [line for line in result.stdout.splitlines() if line.startswith("PROBE ")]
     assert lines, result.stdout + result.stderr
     return json.loads(lines[-1][len("PROBE "):])
@@ -171,17 +177,25 @@ def test_fill_config_and_debug_config_load_no_thinc_and_print_what_the_live_path
                "gpu.cfg": config_to_str(init_config(pipeline=["ner"], gpu=True, optimize="accuracy")),
                "spacy.cfg": (SPACY_CONFIGS / "tagger_eff.partial.cfg").read_text(encoding="utf8"),
                "minimal.cfg": MINIMAL}
-    for name, text in configs.items():
-        (tmp_path / name).write_text(text, encoding="utf8")
-        for command in (["init", "fill-config", name, "out.cfg", "--force", "--diff"],
-                        ["fill-config", name, "-"], ["debug", "config", name], ["debug-config", name, "-V"]):
-            fast, live = run(command, tmp_path), run(command, tmp_path, "live")
-            assert fast["loaded"] == [] and live["loaded"] == ["numpy", "thinc"], (command, fast, live)
-            written = (tmp_path / "out.cfg").read_text(encoding="utf8") if "out.cfg" in command else None
-            if written is not None:
-                run(command, tmp_path, "live")
-                assert (tmp_path / "out.cfg").read_text(encoding="utf8") == written
-            assert fast == {**live, "loaded": []}, command
+    commands = []
+    for name in configs:
+        stem = name[:-4]
+        commands += [["init", "fill-config", name, f"{stem}.out.cfg", "--diff"], ["fill-config", name, "-"],
+                     ["debug", "config", name], ["debug-config", name, "-V"]]
+    commands.append(["fill-config", "minimal.cfg", "pretraining.out.cfg", "--pretraining"])
+    written = {}
+    for mode in ("fast", "live"):
+        (tmp_path / mode).mkdir()
+        for name, text in configs.items():
+            (tmp_path / mode / name).write_text(text, encoding="utf8")
+        written[mode] = run(commands, tmp_path / mode, mode), {
+            path.name: path.read_text(encoding="utf8") for path in (tmp_path / mode).glob("*.out.cfg")}
+    (fast, fast_files), (live, live_files) = written["fast"], written["live"]
+    for command, fast_report, live_report in zip(commands, fast, live):
+        assert fast_report["code"] == 0 and fast_report["loaded"] == [], (command, fast_report)
+        assert live_report["loaded"] == ["numpy", "thinc"], (command, live_report)
+        assert {**fast_report, "loaded": None} == {**live_report, "loaded": None}, command
+    assert len(fast_files) == 5 and fast_files == live_files
 
 
 def test_configs_the_snapshot_cannot_decide_give_the_live_errors(tmp_path):
@@ -198,19 +212,19 @@ def test_configs_the_snapshot_cannot_decide_give_the_live_errors(tmp_path):
     cases = [(["fill-config", "wrong_type.cfg", "out.cfg", "--force"], 1),
              (["debug", "config", "wrong_type.cfg"], 1),
              (["init", "fill-config", "unknown.cfg", "out.cfg", "--force"], 1),
-             (["debug-config", "unknown.cfg"], 1),
              (["debug-config", "ok.cfg", "--training.max_steps", "-5"], 1),
-             (["fill-config", "ok.cfg", "out.cfg", "--force", "--training.max_steps", "5"], 0),
+             (["fill-config", "ok.cfg", "-", "--training.max_steps", "5"], 0),
              (["debug", "config", "ok.cfg", "--code", "code.py"], 0),
              (["fill-config", "bad.cfg", "out.cfg", "--force"], 1),
              (["debug-config", "missing.cfg"], 1)]
-    for command, code in cases:
-        fast, live = run(command, tmp_path), run(command, tmp_path, "live")
+    live = run([command for command, _ in cases], tmp_path, "live")
+    for (command, code), live_report in zip(cases, live):
+        [fast] = run([command], tmp_path)  # each in a process of its own, as the console script runs it
         assert fast["code"] == code, (command, fast)
-        assert fast == live, command
-        if command[-1] not in ("bad.cfg", "missing.cfg"):  # decided live (a file that does not parse needs no thinc)
-            assert "thinc" in fast["loaded"] and "torch" not in fast["loaded"], (command, fast)
-    assert "components.tok2vec.model.encode.width" in run(cases[0][0], tmp_path)["err"]
+        assert {**fast, "loaded": None} == {**live_report, "loaded": None}, command
+        if command[1] not in ("bad.cfg", "missing.cfg"):  # decided live (a file that does not parse needs no thinc)
+            assert fast["loaded"] == ["numpy", "thinc"], (command, fast)
+    assert "components.tok2vec.model.encode.width" in live[0]["err"]
 
 
 def test_debug_config_warns_when_the_lookups_package_is_missing(tmp_path, monkeypatch):
@@ -222,11 +236,13 @@ def test_debug_config_warns_when_the_lookups_package_is_missing(tmp_path, monkey
         for command in (["debug-config"], ["debug", "config"]):
             code, output = cli(*command, path)
             assert code == 0, output
-            assert output.count("spacy-lookups-data") == 1 and "initialize.lookups: spacy.LookupsDataLoader.v1" \
-                in output and "pip install spacy-lookups-data" in output, output
-        fast = run(["debug", "config", path.name], tmp_path)
-        assert fast["loaded"] == [] and fast["out"].count("pip install spacy-lookups-data") == 1, fast
-        assert len([line for line in fast["out"].splitlines() if "spacy-lookups-data" in line]) == 1
+            assert output.count("initialize.lookups: spacy.LookupsDataLoader.v1 loads its tables from the "
+                                "spacy-lookups-data package") == 1, output
+            assert "pip install spacy-lookups-data" in output and "lookups = null" in output, output
+        [fast] = run([["debug", "config", path.name]], tmp_path)  # from the snapshot: the same line
+        lines = [line for line in fast["out"].splitlines() if "spacy-lookups-data" in line]
+        assert fast["loaded"] == [] and fast["code"] == 0 and len(lines) == 1, fast
+        assert "initialize.lookups: spacy.LookupsDataLoader.v1" in lines[0] and "pip install" in lines[0]
     site = tmp_path / "site" / "spacy_lookups_data"
     site.mkdir(parents=True)
     (site / "__init__.py").write_text("", encoding="utf8")
@@ -239,4 +255,4 @@ def test_debug_config_does_not_warn_about_lookups_a_config_does_not_load(tmp_pat
     path = tmp_path / "c.cfg"
     path.write_text(MINIMAL, encoding="utf8")
     code, output = cli("debug-config", path)
-    assert code == 0 and "lookups" not in output, output
+    assert code == 0 and "spacy-lookups-data" not in output, output

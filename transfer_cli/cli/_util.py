@@ -72,9 +72,8 @@ def handle_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         def show_warning(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, DataWarning):  # one line each, never wrapped (as print_error)
-                for text in str(message).splitlines() or [""]:
-                    typer.echo(typer.style(f"⚠ {text}", fg="yellow"))
+            if issubclass(category, DataWarning):
+                print_warning(str(message))
             else:
                 original_showwarning(message, category, filename, lineno, file, line)
 
@@ -102,6 +101,12 @@ def print_error(message: str) -> None:
     Red on a terminal; plain text when piped (click drops the colour)."""
     for line in message.splitlines() or [message]:
         typer.echo(typer.style(f"✘ {line}", fg="red"), err=True)
+
+
+def print_warning(message: str) -> None:
+    """A warning on stdout: one line per line of the message, never wrapped (as print_error)."""
+    for line in message.splitlines() or [""]:
+        typer.echo(typer.style(f"⚠ {line}", fg="yellow"))
 
 
 def is_verbose() -> bool:

@@ -8,7 +8,7 @@ import typer
 from wasabi import msg
 
 from ._util import (COMMAND_SETTINGS, app, check_config_text, handle_errors, import_code, import_thinc_for_config,
-                    parse_overrides)
+                    parse_overrides, print_warning)
 
 
 @app.command("debug-config", context_settings=COMMAND_SETTINGS)
@@ -39,10 +39,10 @@ def debug_config_cli(
     if show_variables:
         _print_variables(check.filled, shown)
     for name in check.unused_sections:
-        msg.warn(f"section [{name}] is not used: training does not read it and no variable refers to it")
+        print_warning(f"section [{name}] is not used: training does not read it and no variable refers to it")
     if check.values is not None:  # warnings: the data or packages may not be in place yet
         for missing in missing_paths(check.values) + missing_packages(check.values):
-            msg.warn(f"{missing.key}: {missing.message}")
+            print_warning(f"{missing.key}: {missing.message}")  # one line each: the key and the fix whole
     if check.problems:
         problems = check.problems
         msg.fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {config_path}:")

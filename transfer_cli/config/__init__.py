@@ -25,7 +25,7 @@ _MODULES = {
     "interpolate_config": "interpolation", "check_variables": "interpolation",
     "fill_config": "filling", "check_config": "filling", "ConfigCheck": "filling",
     "combine_score_weights": "filling", "config_diff": "writing",
-    "validate_config": "validation", "ConfigProblem": "validation", "ConfigValidationFailed": "validation",
+    "validate_config": "registrations", "ConfigProblem": "validation", "ConfigValidationFailed": "validation",
     "resolve_components": "resolving", "resolve_component_block": "resolving", "resolve_section": "resolving",
     "resolve_path": "resolving", "resolve_blocks": "resolving", "ComponentSpec": "resolving",
     "init_config": "quickstart",

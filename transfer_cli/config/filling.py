@@ -19,7 +19,7 @@ from .interpolation import interpolate_config
 from .registrations import LIVE
 from .registry import load_registrations, registry
 from .source import ConfigSource, get_source
-from .validation import ConfigCheck, ConfigProblem, unreferenced_sections, validate_config
+from .validation import ConfigCheck, ConfigProblem, find_problems, unreferenced_sections
 from .weights import combine_score_weights  # noqa: F401  (imported from here too)
 from .writing import config_diff  # noqa: F401  (imported from here too)
 from .weights import fill_score_weights
@@ -44,7 +44,7 @@ def check_config(config: Config, *, pretraining: bool = False, validate: bool = 
         values = None
         problems.append(ConfigProblem(e.key or "", e.bare_message))
     if values is not None and validate:
-        problems.extend(validate_config(values, LIVE))
+        problems.extend(find_problems(values, LIVE))
     return ConfigCheck(filled, values, _unique(problems), source, unreferenced_sections(filled))
 
 

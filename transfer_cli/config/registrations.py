@@ -1,10 +1,11 @@
 """The live registry and component factories as validation reads them (validation.py's
-Registrations); snapshot.py reads the same from registry_snapshot.json."""
-from typing import Any, Optional
+Registrations; snapshot.py reads the same from registry_snapshot.json), and
+validate_config: a config's problems checked against them."""
+from typing import Any, Dict, List, Optional
 
 from .factories import get_factory_meta, has_factory, unknown_factory_message
 from .registry import lookup_problem, registry
-from .validation import Parameters, Registrations, function_parameters
+from .validation import ConfigProblem, Parameters, Registrations, find_problems, function_parameters
 
 
 class LiveRegistrations(Registrations):
@@ -22,3 +23,8 @@ class LiveRegistrations(Registrations):
 
 
 LIVE = LiveRegistrations()
+
+
+def validate_config(config: Dict[str, Any]) -> List[ConfigProblem]:
+    """Every problem in an (interpolated or not) config; [] when it is valid."""
+    return find_problems(config, LIVE)

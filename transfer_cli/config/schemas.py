@@ -1,6 +1,7 @@
 """What the top-level sections may contain, with the types spaCy 3 gives them.
 A value is a type annotation, or FUNCTION / OPTIONAL_FUNCTION for settings that
 must be a block naming a registered function (`@optimizers = "Adam.v1"`)."""
+import functools
 from typing import Annotated, Any, Callable, Dict, List, Optional
 
 from .names import lang_code_problem
@@ -26,6 +27,7 @@ class ValueCheck:
         self.spec = spec
 
 
+@functools.lru_cache(maxsize=None)  # one check per minimum: annotations using it compare equal
 def at_least(minimum: int) -> ValueCheck:
     return ValueCheck(lambda value: None if value is None or value >= minimum
                       else f"must be {minimum} or more, got {value}", spec={"at_least": minimum})

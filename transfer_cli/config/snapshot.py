@@ -26,7 +26,7 @@ from .assembly import COMPONENTS, assemble_config, component_names
 from .defaults import CONFIG_DIR, merged_with_defaults
 from .interpolation import interpolate_config
 from .source import ConfigSource, get_source
-from .validation import ConfigCheck, Parameters, Registrations, unreferenced_sections, validate_config
+from .validation import ConfigCheck, Parameters, Registrations, find_problems, unreferenced_sections
 from .weights import fill_score_weights
 
 SNAPSHOT_PATH = CONFIG_DIR / "registry_snapshot.json"
@@ -175,7 +175,7 @@ def check_config_from_snapshot(config: Config, *, pretraining: bool = False,
     try:
         filled = _fill(config, pretraining)
         values = interpolate_config(filled, source=source)
-        problems = validate_config(values, SnapshotRegistrations())
+        problems = find_problems(values, SnapshotRegistrations())
     except Exception:  # NotInSnapshot, a variable that does not resolve, anything unforeseen
         return None
     if problems:

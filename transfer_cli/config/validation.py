@@ -12,9 +12,8 @@ import inspect
 import json
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from dataclasses import field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from confection import VARIABLE_RE, Config
@@ -98,8 +97,9 @@ class ConfigCheck:
         return self
 
 
-def validate_config(config: Dict[str, Any], registrations: Registrations) -> List[ConfigProblem]:
-    """Every problem in an (interpolated or not) config; [] when it is valid."""
+def find_problems(config: Dict[str, Any], registrations: Registrations) -> List[ConfigProblem]:
+    """Every problem in an (interpolated or not) config, its registered functions and
+    factories read through `registrations`; [] when it is valid."""
     if isinstance(config, Config) and not config.is_interpolated:
         try:
             config = interpolate_config(config)
