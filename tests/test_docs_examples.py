@@ -19,7 +19,11 @@ Files the `transfer-cli` commands of a block write must have ordinary modes (the
   must be marked `<!-- example: fragment INIT-CONFIG-ARGS [--code FILE] -->`: it is merged
   into the config `init-config INIT-CONFIG-ARGS` writes (a fragment's key replaces the base's;
   a section whose registered function differs replaces the base's section and subsections)
-  and the result is checked with `debug-config`.
+  and the result is checked with `debug-config`. A fragment's section also takes the place
+  of a setting of its name in the base (`[corpora.train.augmenter]` for `augmenter = null`),
+  and a fragment's setting the place of a section of its name, as when a user writes them.
+  A config block marked `<!-- example: train ARGS -->` is then trained (`train CONFIG
+  --output DIR ARGS`), and the trained pipeline's config must hold the block's sections.
 
 Markers (HTML comments on the lines right before a fence, several allowed):
 `<!-- example: skip REASON -->` does not run the block (the reason is required and shows
@@ -42,6 +46,7 @@ import pytest
 from typer.testing import CliRunner
 
 from transfer_cli.cli.app import _register_commands, app
+from transfer_cli.config.loading import load_config_from_str
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -196,17 +201,32 @@ def parse_sections(text: str) -> Dict[str, List[str]]:
     return sections
 
 
+def setting_name(line: str) -> str:
+    return line.split("=", 1)[0].strip()
+
+
+def without_section(sections: Dict[str, List[str]], name: str) -> Dict[str, List[str]]:
+    """`sections` less the section `name` and its subsections."""
+    return {k: v for k, v in sections.items() if k != name and not k.startswith(name + ".")}
+
+
 def merge_fragment(base: str, fragment: str) -> str:
     """The base config with the fragment's keys in it (see the module's docstring)."""
     sections = parse_sections(base)
     for name, lines in parse_sections(fragment).items():
+        parent, _, last = name.rpartition(".")
+        if parent in sections:  # the section takes the place of a setting of its name (e.g. `augmenter = null`)
+            sections[parent] = [line for line in sections[parent] if setting_name(line) != last]
         old = sections.get(name)
         new_function = section_function(lines)
         if old is not None and new_function is not None and new_function != section_function(old):
-            sections = {k: v for k, v in sections.items() if k != name and not k.startswith(name + ".")}
+            sections = without_section(sections, name)
             old = None
-        keys = {line.split("=", 1)[0].strip(): line for line in (old or [])}
-        keys.update({line.split("=", 1)[0].strip(): line for line in lines if "=" in line})
+        keys = {setting_name(line): line for line in (old or [])}
+        keys.update({setting_name(line): line for line in lines if "=" in line})
+        for key in keys:  # a setting takes the place of a section of its name (e.g. `lookups = null`)
+            if f"{name}.{key}" in sections:
+                sections = without_section(sections, f"{name}.{key}")
         sections[name] = list(keys.values())
     return "\n\n".join(f"[{name}]\n" + "\n".join(lines) for name, lines in sections.items()) + "\n"
 
@@ -230,8 +250,24 @@ def check_config(block: Block, page: Page) -> None:
         base = folder / f"{block.line}-base.cfg"
         run_cli(["init-config", str(base), *args, *code], 0, f"docs/{block.id} (base config)")
         target.write_text(merge_fragment(base.read_text(encoding="utf8"), block.code), encoding="utf8")
-    run_cli(["debug-config", str(target), *code], 0, f"docs/{block.id} (merged into init-config {fragment})"
-            if fragment is not None else f"docs/{block.id}")
+    label = f"docs/{block.id} (merged into init-config {fragment})" if fragment is not None else f"docs/{block.id}"
+    run_cli(["debug-config", str(target), *code], 0, label)
+    train_args = block.marker("train")
+    if train_args is not None:
+        train_config(block, target, shlex.split(train_args), code, label)
+
+
+def train_config(block: Block, config: Path, args: List[str], code: List[str], label: str) -> None:
+    """`train` on the checked config; the trained pipeline's config.cfg must hold the
+    example's sections (what the run was built from) with their registered functions."""
+    output = config.parent / f"{block.line}-trained"
+    run_cli(["train", str(config), "--output", str(output), "--quiet", *args, *code], 0, f"{label} (train)")
+    trained = parse_sections((output / "model-last" / "config.cfg").read_text(encoding="utf8"))
+    for name, lines in parse_sections(block.code).items():
+        assert name in trained, f"{label}: the trained pipeline's config has no [{name}]"
+        assert section_function(trained[name]) == section_function(lines), (
+            f"{label}: the trained pipeline's [{name}] is {section_function(trained[name])}, not "
+            f"{section_function(lines)}")
 
 
 @pytest.fixture(scope="module")
@@ -391,6 +427,21 @@ def test_fragment_merge_replaces_a_changed_function_with_its_subsections():
     base = "[a]\nx = 1\n\n[a.model]\n@architectures = \"one\"\nwidth = 3\n\n[a.model.sub]\ny = 2\n"
     merged = parse_sections(merge_fragment(base, "[a.model]\n@architectures = \"two\"\ndepth = 4\n\n[a]\nz = 5\n"))
     assert merged == {"a": ["x = 1", "z = 5"], "a.model": ['@architectures = "two"', "depth = 4"]}
+
+
+def test_fragment_merge_puts_a_section_in_place_of_a_setting_and_back():
+    base = ("[corpora.train]\n@readers = \"spacy.Corpus.v1\"\naugmenter = null\nlimit = 0\n\n"
+            "[initialize]\nvectors = null\n\n[initialize.lookups]\n@misc = \"x\"\n\n[initialize.lookups.t]\na = 1\n")
+    fragment = ("[corpora.train.augmenter]\n@augmenters = \"spacy.lower_case.v1\"\nlevel = 0.1\n\n"
+                "[corpora.train.augmenter.orth_variants]\nsingle = []\n\n[initialize]\nlookups = null\n")
+    merged = merge_fragment(base, fragment)
+    assert parse_sections(merged) == {
+        "corpora.train": ['@readers = "spacy.Corpus.v1"', "limit = 0"],
+        "initialize": ["vectors = null", "lookups = null"],
+        "corpora.train.augmenter": ['@augmenters = "spacy.lower_case.v1"', "level = 0.1"],
+        "corpora.train.augmenter.orth_variants": ["single = []"]}
+    config = load_config_from_str(merged)  # what confection reads, no conflicting values
+    assert config["corpora"]["train"]["augmenter"]["level"] == 0.1 and config["initialize"]["lookups"] is None
 
 
 def test_exit_notes_and_continuations():
