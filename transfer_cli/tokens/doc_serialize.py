@@ -10,11 +10,11 @@ included: strings are added to the Vocab of the Doc they load into."""
 from typing import Any, Dict, Iterable, List, Optional
 
 import numpy
-import srsly
 
 from ..errors import DataError
 from . import attrs as A
 from .columns import COL, COLUMNS
+from .msgpack_codec import msgpack_dumps, msgpack_loads
 from .span import Span
 
 FORMAT = "transfer-cli.doc"
@@ -53,14 +53,14 @@ def doc_to_bytes(doc: "Doc", exclude: Iterable[str] = ()) -> bytes:
         msg["cats"] = dict(doc.cats)
     if "user_data" not in exclude and doc.user_data:
         msg["user_data"] = _user_data_bytes(doc.user_data)
-    return srsly.msgpack_dumps(msg)
+    return msgpack_dumps(msg)
 
 
 def doc_from_bytes(doc: "Doc", data: bytes, exclude: Iterable[str] = ()) -> "Doc":
     """Fill `doc` (a Doc on the Vocab to use, e.g. `Doc(nlp.vocab)`) from to_bytes's bytes."""
     exclude = _checked_exclude(exclude)
     try:
-        msg = srsly.msgpack_loads(data)
+        msg = msgpack_loads(data)
     except Exception as e:  # msgpack raises several types for garbage
         raise DataError(f"not Doc bytes (msgpack: {e})") from None
     if not isinstance(msg, dict) or msg.get("format") != FORMAT:
@@ -103,16 +103,16 @@ def _fill(doc: "Doc", msg: Dict[str, Any], exclude: set) -> None:
             doc.spans[key] = [Span(doc, start, end, label=label, kb_id=kb_id) for start, end, label, kb_id in group]
     doc.user_data = {}
     if msg.get("user_data") is not None and "user_data" not in exclude:
-        doc.user_data.update(srsly.msgpack_loads(msg["user_data"], use_list=False))
+        doc.user_data.update(msgpack_loads(msg["user_data"], use_list=False))
 
 
 def _user_data_bytes(user_data: Dict[Any, Any]) -> bytes:
     try:
-        return srsly.msgpack_dumps(user_data)
+        return msgpack_dumps(user_data)
     except Exception:  # find the entry to name
         for key, value in user_data.items():
             try:
-                srsly.msgpack_dumps({key: value})
+                msgpack_dumps({key: value})
             except Exception as e:
                 name = f"._.{key[1]}" if isinstance(key, tuple) and len(key) == 4 and key[0] == "._." else repr(key)
                 raise DataError(f"Doc.to_bytes: user_data entry {name} cannot be serialized ({type(value).__name__}:"
