@@ -565,6 +565,87 @@ def test_add_pipe_of_a_transformer_tagger(trf_source):
     assert nlp.get_pipe("transformer").listeners == find_listeners(nlp.get_pipe("tagger").model)
 
 
+def no_pipeline_saved(monkeypatch, *, component_folders: bool) -> None:
+    """Saving or loading a whole pipeline fails from here on (and, without
+    `component_folders`, any temporary directory in sourcing.py)."""
+    import transfer_cli.pipeline.build as build_module
+    import transfer_cli.pipeline.pipeline as pipeline_module
+    import transfer_cli.pipeline.sourcing as sourcing_module
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a whole pipeline was saved or loaded to copy one component")
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "to_disk", refused)
+    monkeypatch.setattr(pipeline_module, "write_pipeline", refused)
+    monkeypatch.setattr(pipeline_module.Pipeline, "load_saved", staticmethod(refused))
+    monkeypatch.setattr(build_module, "load", refused)
+    if not component_folders:
+        monkeypatch.setattr(sourcing_module.tempfile, "TemporaryDirectory", refused)
+
+
+def test_add_pipe_from_an_in_memory_pipeline_copies_its_state_without_saving(source_dir, monkeypatch):
+    """The source's state as it is in memory (weights changed since it was loaded, a
+    sentencizer setting changed in code) is copied, component by component, in memory:
+    no pipeline is saved or loaded, nothing is written."""
+    source = load(source_dir)
+    noise = numpy.random.default_rng(0)
+    for node in source.get_pipe("tagger").model.walk():  # weights no saved pipeline has
+        for name in node.param_names:
+            if node.has_param(name):
+                value = node.get_param(name)
+                node.set_param(name, value + noise.normal(0.0, 0.5, value.shape).astype(value.dtype))
+    sentencizer = source.add_pipe("sentencizer")
+    sentencizer.punct_chars = {"!"}  # a setting its config block does not have
+    expected_scores, expected_tags = tagger_scores(source, "tagger"), tags(source)
+    assert expected_tags != tags(load(source_dir))  # what a copy read from disk would predict
+    no_pipeline_saved(monkeypatch, component_folders=False)
+    nlp = blank("en")
+    nlp.add_pipe("tok2vec", source=source)
+    nlp.add_pipe("tagger", source=source, name="tagger2")
+    nlp.add_pipe("sentencizer", source=source)
+    assert tags(nlp, name="tagger2") == expected_tags
+    assert all(numpy.array_equal(a, b) for a, b in zip(tagger_scores(nlp, "tagger2"), expected_scores))
+    assert params(nlp.get_pipe("tagger2").model) == params(source.get_pipe("tagger").model)
+    assert nlp.get_pipe("sentencizer").punct_chars == {"!"} and nlp.get_pipe("sentencizer") is not sentencizer
+    assert [s.text for s in nlp("One! Two. Three!").sents] == ["One!", "Two. Three!"]
+    assert nlp.get_pipe("tagger2").labels == source.get_pipe("tagger").labels
+    assert tags(source) == expected_tags  # the source is as it was
+
+
+def test_component_bytes_round_trip_and_damaged_bytes_are_one_error(source_dir):
+    source = load(source_dir)
+    tagger_bytes = source.get_pipe("tagger").to_bytes()
+    nlp = blank("en")
+    nlp.add_pipe("tok2vec", source=source)
+    copy = nlp.add_pipe("tagger", config={"model": {"@architectures": "spacy.Tagger.v2",
+                                                    "tok2vec": listener(WIDTH)}})
+    copy.from_bytes(tagger_bytes)
+    assert copy.labels == source.get_pipe("tagger").labels
+    assert params(copy.model) == params(source.get_pipe("tagger").model)
+    for damaged in (b"", b"\x93garbage", tagger_bytes[:len(tagger_bytes) // 2]):
+        with pytest.raises(PipelineError, match="component 'tagger'"):
+            nlp.get_pipe("tagger").from_bytes(damaged)
+
+
+def test_add_pipe_of_transformers_copies_only_their_component_folders(trf_source, monkeypatch):
+    """A transformer's config and tokenizer are files: the transformer component, and a
+    tagger with its own transformer (replace_listeners), are copied through their own
+    folders only; the rest of the source is not saved."""
+    source = load(trf_source["pipeline"])
+    expected_tags, expected_scores = trf_tags(source), trf_scores(source)
+    no_pipeline_saved(monkeypatch, component_folders=True)
+    nlp = blank("en")
+    nlp.add_pipe("transformer", source=source)
+    nlp.add_pipe("tagger", source=source)
+    assert trf_tags(nlp) == expected_tags
+    source.replace_listeners("transformer", "tagger", ["model.tok2vec"])
+    own = blank("en")
+    own.add_pipe("tagger", source=source)
+    assert trf_tags(own) == expected_tags
+    assert all(numpy.allclose(a, b, atol=1e-6) for a, b in zip(trf_scores(own), expected_scores))
+    assert same_state(own_transformer_state(own), own_transformer_state(source))
+
+
 # -- source = the name of an installed pipeline package ------------------------------------------------
 def test_source_by_installed_package_name(source_dir, tmp_path, monkeypatch):
     code, output = cli("package", source_dir, tmp_path / "dist", "--name", "srctest_pipeline", "--version", "0.1.0")

@@ -12,7 +12,7 @@ from ..ml.listeners import batch_id
 from ..ml.weights import WeightsError, model_from_bytes, model_to_bytes
 from ..model_files import read_file_bytes, read_file_json
 from ..tokens import Doc
-from .transformer_files import load_nested_transformers, save_nested_transformers
+from .transformer_files import load_nested_transformers, save_nested_transformers, transformer_nodes
 
 
 class Component:
@@ -40,6 +40,14 @@ class Component:
 
     def from_disk(self, path: Path) -> "Component":
         read_component_cfg(self, path)
+        return self
+
+    def to_bytes(self) -> bytes:
+        """What to_disk saves, as bytes: the settings (cfg.json's JSON)."""
+        return srsly.msgpack_dumps({"cfg": srsly.json_dumps(self.get_cfg())})
+
+    def from_bytes(self, data: bytes) -> "Component":
+        apply_component_cfg(self, _component_bytes(self, data, ["cfg"])["cfg"], where=None)
         return self
 
     def get_cfg(self) -> Dict[str, Any]:
@@ -138,6 +146,32 @@ class TrainableComponent(Component):
         read_component_weights(self, path / "model")
         return self
 
+    def to_bytes(self) -> bytes:
+        """What to_disk saves, as bytes: the settings (cfg.json's JSON) and the weights. A
+        model holding a transformer has none: its config and tokenizer are files (to_disk)."""
+        if transformer_nodes(self.model):
+            raise PipelineError(f"Component '{self.name}' holds a transformer, whose config and tokenizer files "
+                                f"only to_disk saves: it cannot be serialized to bytes")
+        try:
+            weights = model_to_bytes(self.model)
+        except WeightsError as e:
+            raise PipelineError(f"Component '{self.name}': {e}") from None
+        return srsly.msgpack_dumps({"cfg": srsly.json_dumps(self.get_cfg()), "model": weights})
+
+    def from_bytes(self, data: bytes) -> "TrainableComponent":
+        """Load what to_bytes wrote (as from_disk loads what to_disk wrote)."""
+        msg = _component_bytes(self, data, ["cfg", "model"])
+        apply_component_cfg(self, msg["cfg"], where=None)
+        try:
+            self.prepare_for_load()
+        except ValueError as e:  # the settings disagree with the config's model
+            raise PipelineError(f"the settings of component '{self.name}' do not fit the config: {e}") from None
+        try:
+            model_from_bytes(self.model, msg["model"])
+        except WeightsError as e:
+            raise PipelineError(f"cannot load the weights of component '{self.name}': {e}") from None
+        return self
+
     def prepare_for_load(self) -> None:
         """Set dimensions that the saved cfg determines (e.g. nO from the labels) before weights load."""
 
@@ -148,11 +182,31 @@ def read_component_cfg(component: Component, path: Path) -> None:
     if not cfg_path.exists() and not cfg_path.is_symlink():
         return
     cfg = read_file_json(cfg_path, what=f"settings file of component '{component.name}'", expect=dict)
+    apply_component_cfg(component, cfg, where=str(cfg_path))
+
+
+def apply_component_cfg(component: Component, cfg: Any, *, where: Optional[str]) -> None:
+    """component.set_cfg(cfg); damaged settings are one PipelineError (naming the file `where`)."""
     try:
+        if not isinstance(cfg, dict):
+            raise TypeError(f"expected a JSON object, got {type(cfg).__name__}")
         component.set_cfg(cfg)
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         raise PipelineError(f"the settings of component '{component.name}' are damaged "
-                            f"({type(e).__name__}: {e})", path=str(cfg_path)) from None
+                            f"({type(e).__name__}: {e})", path=where) from None
+
+
+def _component_bytes(component: Component, data: bytes, fields: List[str]) -> Dict[str, Any]:
+    """The map to_bytes wrote, its settings parsed; a PipelineError when it is not one."""
+    try:
+        msg = srsly.msgpack_loads(data)
+        if not isinstance(msg, dict) or not all(field in msg for field in fields):
+            raise ValueError(f"expected a map with {', '.join(fields)}")
+        msg["cfg"] = srsly.json_loads(msg["cfg"])
+    except Exception as e:  # msgpack and json raise several unrelated types on damaged input
+        raise PipelineError(f"not the bytes of component '{component.name}' (written by its to_bytes): "
+                            f"{type(e).__name__}: {e}") from None
+    return msg
 
 
 def read_component_weights(component: TrainableComponent, model_path: Path) -> None:

@@ -100,12 +100,9 @@ class Pipeline:
             if config:
                 raise PipelineError("add_pipe: a component taken from a source pipeline keeps its settings; give "
                                     "config or source, not both")
-            if self.load_saved is None:
-                raise PipelineError("add_pipe(source=...) needs transfer_cli.pipeline imported whole (it loads "
-                                    "the copy of the component)")
             self._insert_position_check(before, after, first, last)
-            return add_from_pipeline(self, source, factory_name, name, self.load_saved, before=before, after=after,
-                                     first=first, last=last)
+            return add_from_pipeline(self, source, factory_name, name, before=before, after=after, first=first,
+                                     last=last)
         if self.has_pipe(name):
             raise PipelineError(f"A component named '{name}' already exists: pass a different name")
         component, block = build_component(self, factory_name, name, config)

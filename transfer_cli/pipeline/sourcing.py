@@ -21,10 +21,12 @@ from thinc.api import Model
 
 from ..config.filling import ConfigCheck
 from ..config.interpolation import interpolate_config
-from ..errors import ConfigError, PathError, PipelineError, UserError
+from ..config.resolving import resolve_component_block
+from ..errors import ConfigError, PathError, PipelineError
 from ..installed import pipeline_location
 from ..ml.listeners import LISTENER_WRAPPER, Listener, find_listeners
 from ..ml.transformer_listener import TransformerListener, transformer_tok2vec
+from .transformer_files import transformer_nodes
 
 # what replaces a transformer listener's config block: a transformer of the component's own
 TOK2VEC_TRANSFORMER = "spacy-transformers.Tok2VecTransformer.v3"
@@ -152,9 +154,15 @@ def source_component(nlp: Any, name: str, block: Dict[str, Any], sources: Source
 def _move_component(nlp: Any, name: str, source_nlp: Any, source_name: str, origin: SourcedFrom,
                     **position: Any) -> Any:
     """Move component `source_name` out of `source_nlp` (a copy nobody else uses) into `nlp`
-    as `name`, with its config block and the strings it knows; its listeners are linked
-    again in `nlp`, or not at all."""
-    component = source_nlp.get_pipe(source_name)
+    as `name`; see _add_sourced."""
+    return _add_sourced(nlp, name, source_nlp.get_pipe(source_name), source_nlp, source_name, origin, **position)
+
+
+def _add_sourced(nlp: Any, name: str, component: Any, source_nlp: Any, source_name: str, origin: SourcedFrom,
+                 **position: Any) -> Any:
+    """Add `component` (component `source_name` of `source_nlp`, or a copy of it) to `nlp`
+    as `name`, with the source's config block for it and the strings the source knows;
+    its listeners are linked again in `nlp`, or not at all."""
     config_block = interpolate_config(source_nlp.config)["components"][source_name]
     vectors = source_nlp.vocab.vectors
     origin.vectors = vectors_fingerprint(vectors)
@@ -171,12 +179,11 @@ def _move_component(nlp: Any, name: str, source_nlp: Any, source_name: str, orig
     return component
 
 
-def add_from_pipeline(nlp: Any, source_nlp: Any, source_name: str, name: str, load: Callable[[Path], Any],
-                      **position: Any) -> Any:
+def add_from_pipeline(nlp: Any, source_nlp: Any, source_name: str, name: str, **position: Any) -> Any:
     """nlp.add_pipe(source_name, name=name, source=source_nlp): a copy of the trained
     component `source_name` of the loaded pipeline `source_nlp` (which stays as it is),
-    made by saving the source and loading the component (and what it listens to) back
-    with `load`. Its listeners must find their upstream in `nlp`."""
+    built from its config block in `nlp` and given its settings and weights (see
+    _copy_component). Its listeners must find their upstream in `nlp`."""
     if not (hasattr(source_nlp, "get_pipe") and hasattr(source_nlp, "component_names")):
         raise PipelineError(f"add_pipe(source=...) takes a loaded pipeline (e.g. transfer_cli.load(path)), not "
                             f"{type(source_nlp).__name__} {source_nlp!r:.60}; in a config, write "
@@ -186,20 +193,13 @@ def add_from_pipeline(nlp: Any, source_nlp: Any, source_name: str, name: str, lo
                             f"components: {', '.join(source_nlp.component_names) or 'none'})")
     if nlp.has_pipe(name):
         raise PipelineError(f"A component named '{name}' already exists: pass a different name")
-    component = source_nlp.get_pipe(source_name)
-    _check_vectors_of_source(nlp, source_nlp, source_name, name, component)
-    upstreams = _linked_upstreams(source_nlp, component)
-    keep = {source_name, *upstreams}
+    original = source_nlp.get_pipe(source_name)
+    _check_vectors_of_source(nlp, source_nlp, source_name, name, original)
+    upstreams = _linked_upstreams(source_nlp, original)
     described = f"the pipeline given as source ({source_nlp.lang}, components {source_nlp.component_names})"
-    with tempfile.TemporaryDirectory(prefix="transfer-cli-source-") as tmp:
-        try:
-            source_nlp.to_disk(Path(tmp) / "source")
-        except UserError as e:
-            raise PipelineError(f"add_pipe(source=...): cannot copy '{source_name}' out of the source pipeline: "
-                                f"{e.bare_message}") from None
-        copied = load(Path(tmp) / "source", exclude=[n for n in source_nlp.component_names if n not in keep])
-    component = _move_component(nlp, name, copied, source_name, SourcedFrom(described, source_name, None,
-                                                                              upstreams=upstreams), **position)
+    copied = _copy_component(nlp, source_nlp, source_name, name)
+    component = _add_sourced(nlp, name, copied, source_nlp, source_name,
+                             SourcedFrom(described, source_name, None, upstreams=upstreams), **position)
     unlinked = [listener for listener in find_listeners(component.model) if listener.upstream_name is None] \
         if isinstance(getattr(component, "model", None), Model) else []
     if unlinked:
@@ -211,6 +211,46 @@ def add_from_pipeline(nlp: Any, source_nlp: Any, source_name: str, name: str, lo
             f"it, or give '{source_name}' its own copy of it before adding it: source_nlp.replace_listeners("
             f"\"{upstream}\", \"{source_name}\", [\"model.tok2vec\"])")
     return component
+
+
+def _copy_component(nlp: Any, source_nlp: Any, source_name: str, name: str) -> Any:
+    """A copy of component `source_name` of `source_nlp`, built by its factory from the
+    source's config block (with `nlp`, so on its vocab) and given the original's state:
+    in memory (to_bytes → from_bytes), or, for a component whose to_bytes does not hold
+    all that its to_disk saves (a transformer's config and tokenizer files, a component
+    class of one's own), through that one component's folder in a temporary directory.
+    The rest of the source pipeline is neither saved nor read."""
+    if source_name not in source_nlp._component_configs:
+        raise PipelineError(f"add_pipe(source=...): cannot copy '{source_name}' out of the source pipeline: it was "
+                            f"added without a config block (use nlp.add_pipe(factory_name) so it can be rebuilt)")
+    original = source_nlp.get_pipe(source_name)
+    block = copy.deepcopy(dict(interpolate_config(source_nlp.config)["components"][source_name]))
+    spec = resolve_component_block(name, block)
+    copied = spec.func(nlp, name, **spec.settings)
+    if not hasattr(original, "to_disk"):
+        return copied  # no state beyond what its config builds
+    if _state_fits_in_bytes(original) and hasattr(copied, "from_bytes"):
+        copied.from_bytes(original.to_bytes())
+        return copied
+    with tempfile.TemporaryDirectory(prefix="transfer-cli-source-") as tmp:
+        folder = Path(tmp) / "component"
+        original.to_disk(folder)
+        copied.from_disk(folder)
+    return copied
+
+
+def _state_fits_in_bytes(component: Any) -> bool:
+    """Whether to_bytes holds what to_disk saves: to_bytes is defined by the class that
+    defines to_disk (or one below it), and no transformer is inside (its files are saved by to_disk only)."""
+    kind = type(component)
+    if not hasattr(kind, "to_bytes") or not issubclass(_defined_by(kind, "to_bytes"), _defined_by(kind, "to_disk")):
+        return False
+    model = getattr(component, "model", None)
+    return not (isinstance(model, Model) and transformer_nodes(model))
+
+
+def _defined_by(kind: type, method: str) -> type:
+    return next(k for k in kind.__mro__ if method in vars(k))
 
 
 def _check_vectors_of_source(nlp: Any, source_nlp: Any, source_name: str, name: str, component: Any) -> None:
@@ -268,7 +308,8 @@ def check_sourced_vectors(nlp: Any, vectors_setting: Any = None) -> None:
         where = f" ([initialize] vectors = {vectors_setting})" if vectors_setting else ""
         raise ConfigError(f"'{name}' is sourced from {origin.path}, which has {theirs}, but this pipeline has "
                           f"{ours}{where}, and '{name}' uses static vectors: set [initialize] vectors to the same "
-                          f"table (e.g. vectors = \"{origin.directory or origin.path}\")", key=f"components.{name}.source")
+                          f"table (e.g. vectors = \"{origin.directory or origin.path}\")",
+                          key=f"components.{name}.source")
 
 
 def _describe_vectors(info: Dict[str, Any]) -> str:
