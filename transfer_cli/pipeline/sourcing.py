@@ -242,15 +242,15 @@ def _copy_component(nlp: Any, source_nlp: Any, source_name: str, name: str) -> A
 def _state_fits_in_bytes(component: Any) -> bool:
     """Whether to_bytes holds what to_disk saves: to_bytes is defined by the class that
     defines to_disk (or one below it), and no transformer is inside (its files are saved by to_disk only)."""
-    kind = type(component)
-    if not hasattr(kind, "to_bytes") or not issubclass(_defined_by(kind, "to_bytes"), _defined_by(kind, "to_disk")):
+    to_bytes, to_disk = _defined_by(type(component), "to_bytes"), _defined_by(type(component), "to_disk")
+    if to_bytes is None or to_disk is None or not issubclass(to_bytes, to_disk):
         return False
     model = getattr(component, "model", None)
     return not (isinstance(model, Model) and transformer_nodes(model))
 
 
-def _defined_by(kind: type, method: str) -> type:
-    return next(k for k in kind.__mro__ if method in vars(k))
+def _defined_by(kind: type, method: str) -> Optional[type]:
+    return next((k for k in kind.__mro__ if method in vars(k)), None)
 
 
 def _check_vectors_of_source(nlp: Any, source_nlp: Any, source_name: str, name: str, component: Any) -> None:
