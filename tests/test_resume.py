@@ -158,6 +158,7 @@ def test_sigkill_then_resume_ends_where_the_uninterrupted_run_ends(code_file, un
     code, output = cli("train", config, "--output", out, "--code", code_file, "--resume")
     assert code == 0, output
     assert "Resuming from step 10" in output
+    assert "Initial learn rate" not in output  # step 0's rate would be wrong here
     assert_same_run(out, uninterrupted)  # the log went on from step 10: no step twice
 
 

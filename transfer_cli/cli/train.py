@@ -72,14 +72,19 @@ def train_cli(
         msg.warn(f"{output / CHECKPOINT_DIR} is an earlier run's checkpoint: this run starts afresh and replaces it "
                  f"(--resume continues that run instead)")
 
+    resumed_from = []
+
     def resuming(checkpoint) -> None:
+        resumed_from.append(checkpoint.step)
         if not quiet:
             msg.info(f"Resuming from step {checkpoint.step} (epoch {checkpoint.epoch}): {checkpoint.path}")
 
     def announce(setup) -> None:
         if not quiet:
             msg.info(f"Pipeline: {setup.nlp.pipe_names}")
-            msg.info(f"Initial learn rate: {getattr(setup.optimizer, 'learn_rate', '?')}")
+            # on resume the schedules are advanced later, so the optimizer still shows step 0's rate
+            if not resumed_from:
+                msg.info(f"Initial learn rate: {getattr(setup.optimizer, 'learn_rate', '?')}")
 
     with sigterm_as_interrupt() as received, data_parallel(launch, device) as parallel:
         try:
