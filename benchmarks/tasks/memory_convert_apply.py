@@ -82,6 +82,27 @@ def make_long_document(ctx: Context) -> Path:
     return path
 
 
+def apply_peak(ctx: Context, trained: Dict[str, Result], system: str, source: Path, output_name: str) -> Result:
+    """Peak memory of `system`'s apply of its trained model over `source` (or why it cannot run)."""
+    if isinstance(trained[system], NotAvailable):
+        return trained[system]
+    model = Path(trained[system]["output"]) / "train" / "model-best"  # type: ignore[index]
+    return ctx.measure(system, "memory_convert_apply.py", [
+        "--command", "apply", "--model", model, "--input", source, "--output", ctx.work_dir / output_name])
+
+
+def peak(results: Dict[str, Result], system: str) -> Any:
+    result = results[system]
+    return result if isinstance(result, NotAvailable) else result["command_peak_rss_mb"]
+
+
+def note(results: Dict[str, Result]) -> str:
+    ours = results[OURS]
+    if isinstance(ours, NotAvailable):
+        return ""
+    return f"ours: {ours['seconds']:,.0f} s, {ours['output_mb']:,.1f} MB .spacy written"
+
+
 def run(ctx: Context) -> List[Row]:
     inputs = {size: make_input(ctx, size) for size in SIZES_MB}
     trained = models(ctx)
@@ -95,42 +116,17 @@ def run(ctx: Context) -> List[Row]:
         for system in (SPACY, OURS):
             if size not in APPLY_SIZES_MB:
                 applied[system] = NotAvailable(f"not run at {size:g} MB (BENCH_MEMORY_APPLY_SIZES_MB)")
-                continue
-            if system == SPACY and size not in SPACY_APPLY_SIZES_MB:
+            elif system == SPACY and size not in SPACY_APPLY_SIZES_MB:
                 applied[system] = NotAvailable(f"not run at {size:g} MB (BENCH_MEMORY_SPACY_APPLY_SIZES_MB)")
-                continue
-            if isinstance(trained[system], NotAvailable):
-                applied[system] = trained[system]
-                continue
-            model = Path(trained[system]["output"]) / "train" / "model-best"  # type: ignore[index]
-            applied[system] = ctx.measure(system, "memory_convert_apply.py", [
-                "--command", "apply", "--model", model, "--input", source,
-                "--output", ctx.work_dir / f"memory_apply_{system}.spacy"])
-
-        def peak(results: Dict[str, Result], system: str) -> Any:
-            result = results[system]
-            return result if isinstance(result, NotAvailable) else result["command_peak_rss_mb"]
-
-        def note(results: Dict[str, Result]) -> str:
-            ours = results[OURS]
-            if isinstance(ours, NotAvailable):
-                return ""
-            return f"ours: {ours['seconds']:,.0f} s, {ours['output_mb']:,.1f} MB .spacy written"
-
+            else:
+                applied[system] = apply_peak(ctx, trained, system, source, f"memory_apply_{system}.spacy")
         rows.append(Row(f"convert {size:g} MB JSONL: peak RSS, MB", peak(converted, OURS), peak(converted, SPACY),
                         fmt="{:,.1f}", higher_is_better=False, notes=note(converted)))
         rows.append(Row(f"apply {size:g} MB JSONL → .spacy: peak RSS, MB", peak(applied, OURS),
                         peak(applied, SPACY), fmt="{:,.1f}", higher_is_better=False, notes=note(applied)))
     long_doc = make_long_document(ctx)
-    applied = {}
-    for system in (SPACY, OURS):
-        if isinstance(trained[system], NotAvailable):
-            applied[system] = trained[system]
-            continue
-        model = Path(trained[system]["output"]) / "train" / "model-best"  # type: ignore[index]
-        applied[system] = ctx.measure(system, "memory_convert_apply.py", [
-            "--command", "apply", "--model", model, "--input", long_doc,
-            "--output", ctx.work_dir / f"memory_apply_long_{system}.spacy"])
+    applied = {system: apply_peak(ctx, trained, system, long_doc, f"memory_apply_long_{system}.spacy")
+               for system in (SPACY, OURS)}
     rows.append(Row("apply one ~200,000-token document → .spacy: peak RSS, MB", peak(applied, OURS),
                     peak(applied, SPACY), fmt="{:,.1f}", higher_is_better=False, notes=note(applied)))
     return rows
