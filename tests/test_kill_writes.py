@@ -75,6 +75,14 @@ def run_timed(args, parent: Path, name: str) -> float:
     return time.monotonic() - appeared
 
 
+def being_written(file_name: str) -> Callable[[Path], bool]:
+    """True once the staging folder holds a non-empty `file_name`: the command is writing it."""
+    def writing(staging: Path) -> bool:
+        path = staging / file_name
+        return path.exists() and path.stat().st_size > 0
+    return writing
+
+
 def run_and_kill(args, parent: Path, name: str, moment, write_seconds: float,
                  writing: Callable[[Path], bool]) -> bool:
     """Start the command and SIGKILL it at `moment`; True when it was killed (False: it
@@ -137,11 +145,6 @@ def vectors_label(path: Path, tables: Dict[str, Tuple[List[str], numpy.ndarray]]
     raise AssertionError(f"{path} holds neither table: {vectors.shape}")
 
 
-def npy_being_written(staging: Path) -> bool:
-    npy = staging / "vectors.npy"
-    return npy.exists() and npy.stat().st_size > 0
-
-
 @pytest.mark.parametrize("moment,previous", CASES)
 def test_init_vectors_killed_leaves_the_previous_or_the_new_table(vectors_runs, tmp_path, moment, previous):
     root, tables, seconds = vectors_runs
@@ -149,7 +152,7 @@ def test_init_vectors_killed_leaves_the_previous_or_the_new_table(vectors_runs, 
     if previous:
         shutil.copytree(root / "first" / "out", target)
     killed = run_and_kill(["init-vectors", "en", root / "B.txt", target, "-q"], tmp_path, "out", moment, seconds,
-                          npy_being_written)
+                          being_written("vectors.npy"))
     leftovers = hidden_leftovers(tmp_path, "out")
     assert_clearly_named(leftovers, "out")
     allowed = {"A", "B"} if previous else {"B"}
@@ -209,24 +212,17 @@ def corpus_label(path: Path, corpora) -> str:
     raise AssertionError(f"{path} holds {len(read)} docs, neither corpus")
 
 
-def spacy_being_written(staging: Path) -> bool:
-    spacy = staging / "corpus.spacy"
-    return spacy.exists() and spacy.stat().st_size > 0
-
-
 @pytest.mark.parametrize("moment,previous", CASES)
 def test_convert_killed_leaves_the_previous_or_the_new_corpus(convert_runs, tmp_path, moment, previous):
     root, corpora, seconds = convert_runs
     out_dir = tmp_path / "out"
     target = out_dir / "corpus.spacy"
     args = ["convert", root / "B" / "corpus.jsonl", out_dir]
+    out_dir.mkdir()
     if previous:
-        out_dir.mkdir()
         shutil.copy(root / "first" / "corpus.spacy", target)
         args.append("--force")
-    else:
-        out_dir.mkdir()
-    killed = run_and_kill(args, out_dir, "corpus.spacy", moment, seconds, spacy_being_written)
+    killed = run_and_kill(args, out_dir, "corpus.spacy", moment, seconds, being_written("corpus.spacy"))
     leftovers = hidden_leftovers(out_dir, "corpus.spacy")
     assert_clearly_named(leftovers, "corpus.spacy")
     assert sorted(os.listdir(out_dir)) == sorted(leftovers + (["corpus.spacy"] if target.exists() else []))
