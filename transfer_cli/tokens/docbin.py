@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Union
 
 import numpy
-import srsly
 
 from ..errors import DataError, PathError
 from ..fileio import write_bytes_atomic
@@ -24,6 +23,7 @@ from . import attrs as A
 from .columns import COL, COLUMNS, N_LEX
 from .doc import Doc
 from .morph import normalize_morph
+from .msgpack_codec import msgpack_dumps, msgpack_loads
 from .span import Span
 from .spacy_symbols import N_SYMBOLS, SYMBOL_NAMES, UPOS
 from .strings import hash_string
@@ -41,8 +41,8 @@ _SETTABLE = {A.TAG, A.POS, A.MORPH, A.LEMMA, A.DEP, A.HEAD, A.SENT_START, A.ENT_
              A.ENT_KB_ID, A.ENT_ID}
 _LEXICAL = {A.LOWER, A.SHAPE, A.PREFIX, A.SUFFIX}
 _SPAN_STRUCT = ">QQQllll"  # span id, kb_id, label, start, end, start_char, end_char (big-endian)
-_EMPTY_SPAN_GROUPS = srsly.msgpack_dumps([])
-_EMPTY_MAP = srsly.msgpack_dumps({})  # what spaCy writes for no user_data
+_EMPTY_SPAN_GROUPS = msgpack_dumps([])
+_EMPTY_MAP = msgpack_dumps({})  # what spaCy writes for no user_data
 _CHUNK_TOKENS = 16384  # get_docs prepares this many tokens' columns at a time
 
 # symbol ID -> our hash of the symbol's name; our hash -> symbol ID
@@ -170,7 +170,7 @@ class DocBin:
         self.cats.append(dict(doc.cats))
         self.span_groups.append(self._span_groups_to_bytes(doc))
         if self.store_user_data:
-            self.user_data.append(srsly.msgpack_dumps(doc.user_data))
+            self.user_data.append(msgpack_dumps(doc.user_data))
 
     def _normalized_morphs(self, column: numpy.ndarray, doc: Doc) -> numpy.ndarray:
         """Re-key MORPH by the normalised FEATS string, the key spaCy uses."""
@@ -203,9 +203,9 @@ class DocBin:
                     self.strings.add(span.kb_id_)
                 spans.append(struct.pack(_SPAN_STRUCT, 0, _spacy_value(span.kb_id), _spacy_value(span.label),
                                          span.start, span.end, span.start_char, span.end_char))
-            group_bytes = srsly.msgpack_dumps({"name": key, "attrs": {}, "spans": spans})
+            group_bytes = msgpack_dumps({"name": key, "attrs": {}, "spans": spans})
             msg.setdefault(group_bytes, []).append(key)
-        return srsly.msgpack_dumps(msg)
+        return msgpack_dumps(msg)
 
     def get_docs(self, vocab: Vocab) -> Iterator[Doc]:
         """Yield the Docs one at a time, their strings added to `vocab`.
@@ -278,7 +278,7 @@ class DocBin:
                 if i < len(self.span_groups):
                     self._span_groups_from_bytes(doc, self.span_groups[i])
                 if i < len(self.user_data) and self.user_data[i] is not None and self.user_data[i] != _EMPTY_MAP:
-                    user_data = srsly.msgpack_loads(self.user_data[i], use_list=False)
+                    user_data = msgpack_loads(self.user_data[i], use_list=False)
                     if not isinstance(user_data, dict):
                         raise ValueError(f"user_data must be a map, not {type(user_data).__name__}")
                     doc.user_data.update(user_data)
@@ -317,11 +317,11 @@ class DocBin:
     def _span_groups_from_bytes(doc: Doc, data: bytes) -> None:
         if not data or data == _EMPTY_SPAN_GROUPS or data == _EMPTY_MAP:
             return
-        msg = srsly.msgpack_loads(data)
+        msg = msgpack_loads(data)
         # older spaCy wrote a list of group bytes (keyed by group name), newer a map bytes -> keys
         items = [(group, None) for group in msg] if isinstance(msg, list) else list(msg.items())
         for group_bytes, keys in items:
-            group = srsly.msgpack_loads(group_bytes)
+            group = msgpack_loads(group_bytes)
             spans = []
             for span_bytes in group["spans"]:
                 _id, kb_id, label, start, end, _sc, _ec = struct.unpack(_SPAN_STRUCT, span_bytes)
@@ -369,13 +369,13 @@ class DocBin:
         }
         if self.store_user_data:
             msg["user_data"] = self.user_data
-        return zlib.compress(srsly.msgpack_dumps(msg))
+        return zlib.compress(msgpack_dumps(msg))
 
     def from_bytes(self, data: bytes, *, path: Optional[Union[str, Path]] = None) -> "DocBin":
         """Load from bytes; DataError (naming `path` if given) when they are not a DocBin."""
         where = str(path) if path is not None else None
         try:
-            msg = srsly.msgpack_loads(decompress_bounded(data, where))
+            msg = msgpack_loads(decompress_bounded(data, where))
         except zlib.error:
             raise DataError("not a .spacy file (zlib decompression failed)", path=where) from None
         except DataError:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import IO, Dict, Iterable, Optional, Union
 
 import numpy
-import srsly
 
 from ..errors import DataError
 from .docbin import DOCBIN_ALL_ATTRS, STRING_COLUMNS, DocBin, _to_spacy_values
 from .doc import Doc
+from .msgpack_codec import msgpack_dumps
 
 # Tokens a batch holds before it is spilled (x 13 attrs x 8 bytes: ~2 MB; spilling copies it a few times).
 BATCH_TOKENS = 20_000
@@ -41,9 +41,6 @@ class DocBinWriter:
         self._sizes: Dict[str, int] = {}  # spilled bytes of the binary fields, entries of the list fields
         self.n_docs = 0
         self.n_tokens = 0
-        # one packer for every value: srsly.msgpack_dumps builds a Packer per call, which looks its
-        # encoders up in the installed packages' entry points (~2 ms a call: most of convert's time)
-        self._pack = srsly.msgpack.Packer(use_bin_type=True).pack
 
     @property
     def attrs(self):
@@ -84,7 +81,7 @@ class DocBinWriter:
         for name, values in lists:
             field = self._field(name)
             for value in values:
-                field.write(self._pack(value))
+                field.write(msgpack_dumps(value))
             self._sizes[name] += len(values)
         for values in (batch.tokens, batch.spaces, batch.cats, batch.flags, batch.span_groups, batch.user_data):
             values.clear()
@@ -111,13 +108,13 @@ class DocBinWriter:
 
         emit(bytes([0x80 | len(keys)]))  # fixmap header
         for key in keys:
-            emit(srsly.msgpack_dumps(key))
+            emit(msgpack_dumps(key))
             if key == "version":
-                emit(srsly.msgpack_dumps(batch.version))
+                emit(msgpack_dumps(batch.version))
             elif key == "attrs":
-                emit(srsly.msgpack_dumps(batch.attrs))
+                emit(msgpack_dumps(batch.attrs))
             elif key == "strings":
-                emit(srsly.msgpack_dumps(sorted(batch.strings)))
+                emit(msgpack_dumps(sorted(batch.strings)))
             else:
                 size = self._sizes[key]
                 if size > _MAX_BIN:
