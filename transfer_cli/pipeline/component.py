@@ -137,11 +137,7 @@ class TrainableComponent(Component):
 
     def from_disk(self, path: Path) -> "TrainableComponent":
         read_component_cfg(self, path)
-        try:
-            self.prepare_for_load()
-        except ValueError as e:  # cfg.json's labels disagree with the config's model
-            raise PipelineError(f"the settings of component '{self.name}' do not fit the config: {e}",
-                                path=str(path / "cfg.json")) from None
+        prepare_component_for_load(self, where=str(path / "cfg.json"))
         load_nested_transformers(self.model, path, component=self.name)  # layers for the saved weights
         read_component_weights(self, path / "model")
         return self
@@ -162,14 +158,8 @@ class TrainableComponent(Component):
         """Load what to_bytes wrote (as from_disk loads what to_disk wrote)."""
         msg = _component_bytes(self, data, ["cfg", "model"])
         apply_component_cfg(self, msg["cfg"], where=None)
-        try:
-            self.prepare_for_load()
-        except ValueError as e:  # the settings disagree with the config's model
-            raise PipelineError(f"the settings of component '{self.name}' do not fit the config: {e}") from None
-        try:
-            model_from_bytes(self.model, msg["model"])
-        except WeightsError as e:
-            raise PipelineError(f"cannot load the weights of component '{self.name}': {e}") from None
+        prepare_component_for_load(self, where=None)
+        load_component_weights(self, msg["model"], where=None)
         return self
 
     def prepare_for_load(self) -> None:
@@ -209,13 +199,27 @@ def _component_bytes(component: Component, data: bytes, fields: List[str]) -> Di
     return msg
 
 
+def prepare_component_for_load(component: TrainableComponent, *, where: Optional[str]) -> None:
+    """component.prepare_for_load(); settings (from the file `where`) that disagree with the
+    config's model (e.g. their labels) are one PipelineError."""
+    try:
+        component.prepare_for_load()
+    except ValueError as e:
+        raise PipelineError(f"the settings of component '{component.name}' do not fit the config: {e}",
+                            path=where) from None
+
+
 def read_component_weights(component: TrainableComponent, model_path: Path) -> None:
     data = read_file_bytes(model_path, what=f"weights file of component '{component.name}'")
+    load_component_weights(component, data, where=str(model_path))
+
+
+def load_component_weights(component: TrainableComponent, data: bytes, *, where: Optional[str]) -> None:
+    """The weights bytes (of the file `where`) into component.model; damaged ones are one PipelineError."""
     try:
         model_from_bytes(component.model, data)
     except WeightsError as e:
-        raise PipelineError(f"cannot load the weights of component '{component.name}': {e}",
-                            path=str(model_path)) from None
+        raise PipelineError(f"cannot load the weights of component '{component.name}': {e}", path=where) from None
 
 
 class ListenedComponent(TrainableComponent):
