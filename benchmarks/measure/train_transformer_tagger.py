@@ -5,6 +5,8 @@ then evaluate its model-best with that system's CLI.
         --train train.spacy --dev dev.spacy --output DIR --max-steps N --eval-frequency M [--pipe ner]
 
 --pipe ner trains an entity recognizer the same way (`-p ner`; ents_f reported beside tag_acc).
+--op-times runs every nlp.update under op_times.OpTimes and reports the seconds spent in torch's
+matrix products and in every other operator (the run's words/s then include that timing's cost).
 
 The config is the one the system's own init-config writes, generated here into DIR/config.cfg:
 finetune and frozen: `-p tagger --gpu` (English), with components.transformer.model.name set to
@@ -29,6 +31,30 @@ from typing import Any, Callable, Dict, Tuple
 
 from _common import emit, not_available, peak_rss_mb
 from train_tagger import Clock, evaluate_best, log_words_per_second, run_cli, train_ours, train_spacy
+
+
+class OpTimingClock(Clock):
+    """The Clock, with every nlp.update run under OpTimes and timed whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from op_times import OpTimes
+
+        self.op_times = OpTimes()
+        self.update_seconds = 0.0
+
+    def instrument(self, nlp: Any) -> None:
+        super().instrument(nlp)
+        update = nlp.update
+
+        def op_timed_update(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            with self.op_times:
+                result = update(*args, **kwargs)
+            self.update_seconds += time.perf_counter() - start
+            return result
+
+        nlp.update = op_timed_update
 
 
 def model_dir() -> str:
@@ -57,6 +83,7 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, required=True)
     parser.add_argument("--eval-frequency", type=int, required=True)
     parser.add_argument("--pipe", choices=["tagger", "ner"], default="tagger", help="the component trained")
+    parser.add_argument("--op-times", action="store_true", help="time torch operators inside nlp.update")
     args = parser.parse_args()
     output: Path = args.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
@@ -73,7 +100,7 @@ def main() -> None:
     if args.system == "spacy":
         import spacy_transformers  # noqa: F401  (as `spacy train` finds it through entry points)
     make_config(args.system, args.variant, config_path, args.pipe)
-    clock = Clock()
+    clock = OpTimingClock() if args.op_times else Clock()
     trainer: Callable[..., Tuple[float, float]] = train_spacy if args.system == "spacy" else train_ours
     start, start_cpu = time.perf_counter(), time.process_time()
     init_seconds, init_cpu = trainer(config_path, output / "train", overrides, clock)
@@ -101,6 +128,8 @@ def main() -> None:
         "log_words_per_second": log_words_per_second(output / "train" / "training_log.jsonl"),
         "train_peak_rss_mb": round(peak_rss_mb(), 1),
     }
+    if isinstance(clock, OpTimingClock):
+        result["op_times"] = {**clock.op_times.summary(clock.words), "update_seconds": clock.update_seconds}
     result["evaluate"] = evaluate_best(args.system, output / "train" / "model-best", args.dev.resolve(),
                                        output / "metrics_dev.json")
     emit(result)
