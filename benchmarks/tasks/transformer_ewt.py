@@ -24,11 +24,6 @@ STEPS = int(os.environ.get("BENCH_TRF_STEPS", 500))
 TRAIN_SENTENCES = 2000
 DEV_SENTENCES = int(os.environ.get("BENCH_TRF_DEV", 0))
 EVAL_FREQUENCY = int(os.environ.get("BENCH_TRF_EVAL_FREQ", 0)) or max(STEPS // 2, 1)
-# Where a fine-tuning step's time goes: OPTIME_STEPS steps of the fine-tuned run again in each system, every
-# nlp.update under benchmarks/measure/op_times.py (0 skips these rows).
-OPTIME_STEPS = int(os.environ.get("BENCH_TRF_OPTIME_STEPS", 20))
-# The parts to run (BENCH_TRF_PARTS, comma-separated): inference, training, optimes.
-PARTS = set(os.environ.get("BENCH_TRF_PARTS", "inference,training,optimes").replace(" ", "").split(","))
 
 TITLE = "Transformer (all-MiniLM-L6-v2) on EWT: inference and fine-tuning beside spacy-transformers"
 DESCRIPTION = (
@@ -53,13 +48,7 @@ DESCRIPTION = (
     "system's `-p tagger -o efficiency` config on the same sentences and steps. Training words/s as in the "
     "tagger task (words passed to nlp.update / training time without initialization, evaluation and saving). "
     "Targets: inference >= 1.6x spacy-transformers at max |difference| <= 1e-4, peak RSS <= 1.0x; training "
-    "words/s >= 1.3x at equal or better accuracy; the MiniLM tagger above the CNN tagger. Where the fine-tuning "
-    f"time goes: {OPTIME_STEPS} steps of the fine-tuned run again in each system (BENCH_TRF_OPTIME_STEPS), every "
-    "`nlp.update` run under a torch dispatch mode that times each ATen operator, forward and backward "
-    "(benchmarks/measure/op_times.py; the timing's own cost is in both columns): seconds per 1,000 training words "
-    "in matrix products (mm, addmm, bmm: the linear layers and attention), in the other torch operators, and "
-    "outside any torch operator (training time minus operator time: the optimizer, batching, Python). "
-    "BENCH_TRF_PARTS picks the parts (inference, training, optimes)."
+    "words/s >= 1.3x at equal or better accuracy; the MiniLM tagger above the CNN tagger."
 )
 
 Result = Union[Dict[str, Any], NotAvailable]
@@ -182,50 +171,8 @@ def training_rows(ctx: Context) -> List[Row]:
     return rows
 
 
-def op_time_rows(ctx: Context) -> List[Row]:
-    train = _convert_subset(ctx, "train", TRAIN_SENTENCES)
-    dev = _convert_subset(ctx, "dev", DEV_SENTENCES) if DEV_SENTENCES else convert_ewt(ctx, "dev")
-    out_root = ctx.work_dir / "transformer_ewt" / "optimes"
-
-    def args(system: str) -> List[Any]:
-        # evaluation only after the last step, outside the timed updates
-        return ["--variant", "finetune", "--train", train, "--dev", dev, "--output", out_root / system,
-                "--max-steps", OPTIME_STEPS, "--eval-frequency", OPTIME_STEPS, "--op-times"]
-
-    timed = ctx.compare(TRAIN, args, maximize=["train_seconds"], rounds=1)
-
-    def per_kilo_word(system: str, key: str) -> Any:
-        result = timed[system]
-        if not isinstance(result, dict):
-            return result
-        times = result["op_times"]
-        seconds = result["train_seconds"] - times["op_seconds"] if key == "outside" else times[key]
-        return 1000.0 * seconds / max(result["words"], 1)
-
-    def gflops(system: str) -> str:
-        result = timed[system]
-        return f"{result['op_times']['matmul_gflops']:.1f}" if isinstance(result, dict) else "n/a"
-
-    suffix = f"{OPTIME_STEPS} fine-tuning steps, every update timed by operator"
-    return [
-        Row("fine-tuning: seconds per 1,000 words in torch matrix products", per_kilo_word(OURS, "matmul_seconds"),
-            per_kilo_word(SPACY, "matmul_seconds"), fmt="{:.3f}", higher_is_better=False,
-            notes=f"{suffix}; GFLOP/s of mm/addmm/bmm: ours {gflops(OURS)}, spaCy {gflops(SPACY)}"),
-        Row("fine-tuning: seconds per 1,000 words in other torch operators", per_kilo_word(OURS, "other_op_seconds"),
-            per_kilo_word(SPACY, "other_op_seconds"), fmt="{:.3f}", higher_is_better=False,
-            notes="dropout masks, softmax, gelu, layer norm, embedding gradients, copies"),
-        Row("fine-tuning: seconds per 1,000 words outside torch operators", per_kilo_word(OURS, "outside"),
-            per_kilo_word(SPACY, "outside"), fmt="{:.3f}", higher_is_better=False,
-            notes="training time minus operator time: optimizer, batching, alignment, Python"),
-    ]
-
-
 def run(ctx: Context) -> List[Row]:
-    rows: List[Row] = []
-    if "inference" in PARTS:
-        rows += inference_rows(ctx)
-    if STEPS > 0 and "training" in PARTS:
+    rows = inference_rows(ctx)
+    if STEPS > 0:
         rows += training_rows(ctx)
-    if OPTIME_STEPS > 0 and "optimes" in PARTS:
-        rows += op_time_rows(ctx)
     return rows
