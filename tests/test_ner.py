@@ -326,6 +326,22 @@ def test_no_entities_in_training_data_is_a_clear_error():
         nlp.initialize(lambda: examples)
 
 
+def test_ner_without_entities_beside_a_tagger_warns_and_the_tagger_trains(tmp_path):
+    # spaCy's `-p tagger,ner` config trains on EWT, which has tags but no entities: the
+    # tagger learns, the ner learns no labels and predicts none (a ner alone stays an error)
+    config = ner_config(pipeline=("tagger", "ner"), **{"paths.train": str(EWT_TRAIN), "paths.dev": str(EWT_DEV),
+                                                       "training.max_steps": 80, "training.eval_frequency": 40})
+    with pytest.warns(EntityRecognizerWarning, match="no entity annotation.*while tagger train as usual"):
+        summary = train_from_config(config, tmp_path / "out", quiet=True)
+    assert summary["best_scores"]["tag_acc"] > 0.4
+    nlp = transfer_cli.load(tmp_path / "out" / "model-last")
+    assert nlp.get_pipe("ner").labels == ()
+    doc = nlp("Elena met John Smith in Chernobyl in 1986 .")
+    assert all(t.tag_ for t in doc) and doc.ents == () and all(t.ent_iob_ == "O" for t in doc)
+    reloaded = transfer_cli.load(tmp_path / "out" / "model-last")
+    assert [t.tag_ for t in reloaded(doc.text)] == [t.tag_ for t in doc]
+
+
 def test_unsupported_settings_are_config_errors():
     nlp = transfer_cli.blank("en")
     with pytest.raises(ConfigError, match="incorrect_spans_key"):

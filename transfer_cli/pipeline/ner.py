@@ -28,7 +28,7 @@ from ..scoring import get_ner_prf
 from ..tokens import Doc
 from ..tokens import attrs as A
 from ..tokens.columns import COL
-from .component import TrainableComponent
+from .component import ListenedComponent, TrainableComponent
 from .default_models import default_model
 
 ORACLES = ("dynamic", "static")
@@ -105,7 +105,8 @@ class EntityRecognizer(TrainableComponent):
                 doc.set_column(A.ENT_TYPE, type_hashes[acts])
 
     def _require_labels(self) -> None:
-        if not self.labels:
+        # initialized on data without entities, it has no labels but a model (one action, O)
+        if not self.labels and not self._has_weights():
             raise PipelineError(f"Component '{self.name}' has no labels: initialize it on data with entities "
                                 "(nlp.initialize / train) or load a trained pipeline")
 
@@ -231,9 +232,18 @@ class EntityRecognizer(TrainableComponent):
             else:
                 n_ents += len(ref.ents) if ref.has_annotation(A.ENT_IOB) else 0
         if not found:
-            raise DataError(f"Component '{self.name}' found no entity annotation in the training data: check "
-                            "that the corpus has entities (JSONL \"entities\", IOB/BILUO tags, or doc.ents in "
-                            ".spacy files)")
+            learning = [name for name, proc in (nlp.pipeline if nlp is not None else [])
+                        if proc is not self and isinstance(proc, TrainableComponent)
+                        and not isinstance(proc, ListenedComponent)]
+            if not learning:
+                raise DataError(f"Component '{self.name}' found no entity annotation in the training data: check "
+                                "that the corpus has entities (JSONL \"entities\", IOB/BILUO tags, or doc.ents in "
+                                ".spacy files)")
+            # The other components train on this corpus as in spaCy; this one learns no labels.
+            warnings.warn(f"Component '{self.name}' found no entity annotation in the training data: it learns "
+                          f"no entity labels and will predict no entities, while {', '.join(learning)} train as "
+                          "usual; check that the corpus has entities (JSONL \"entities\", IOB/BILUO tags, or "
+                          "doc.ents in .spacy files)", EntityRecognizerWarning, stacklevel=2)
         self._set_labels(found)
         set_n_actions(self.model, self.moves.n_actions)
         with listeners_inferring_shapes(self.model):
