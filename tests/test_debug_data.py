@@ -101,6 +101,18 @@ def test_dev_label_missing_from_train_and_missing_annotation(tmp_path):
     assert "'tagger' (tagger): no tags in the training data, so it has nothing to learn" in findings(report, FAIL)
 
 
+def test_ner_without_entities_is_fatal_alone_and_a_warning_beside_a_tagger():
+    # as training does: EWT has tags but no entities
+    report = analyze_data(starter_config(["tagger", "ner"], EWT_TRAIN, EWT_DEV))
+    assert not report.fatal
+    assert any("'ner' (ner): no entity annotation in the training data: it learns no labels" in line
+               for line in findings(report, WARN))
+    alone = analyze_data(starter_config(["ner"], EWT_TRAIN, EWT_DEV))
+    assert alone.fatal
+    assert "'ner' (ner): no entity annotation in the training data, so it has nothing to learn" in findings(alone,
+                                                                                                            FAIL)
+
+
 def test_empty_train_corpus_is_one_line_and_exit_1(tmp_path):
     empty = write(tmp_path / "empty.jsonl", "")
     config = tmp_path / "c.cfg"

@@ -143,11 +143,16 @@ class _ComponentCheck:
             if len(ref):
                 labels["sentence starts"] += int(ref.sentence_starts().sum())
 
-    def finish(self, n_docs: Dict[str, int]) -> None:
+    def finish(self, n_docs: Dict[str, int], others_learn: bool = False) -> None:
+        """others_learn: other components of the pipeline learn from these corpora."""
         s = self.stats
         train, dev = s.labels.get("train", Counter()), s.labels.get("dev", Counter())
         what = _ANNOTATION.get(s.factory, "annotation")
-        if not any(train.values()):
+        if not any(train.values()) and s.factory == "ner" and others_learn:
+            # as training does: the other components train, the ner learns no labels
+            s.findings.append(Finding(WARN, f"'{s.name}' ({s.factory}): no {what} in the training data: it learns "
+                                            f"no labels and predicts no entities (the other components train)"))
+        elif not any(train.values()):
             s.findings.append(Finding(FAIL, f"'{s.name}' ({s.factory}): no {what} in the training data, so it "
                                             f"has nothing to learn"))
         else:
@@ -211,7 +216,7 @@ def analyze_data(config: Any, *, config_path: Optional[str] = None) -> DataRepor
         raise DataError("the training corpus has no documents", path=train.path)
     n_docs = {name: stats.n_docs for name, stats in report.corpora.items()}
     for check in components:
-        check.finish(n_docs)
+        check.finish(n_docs, others_learn=len(components) > 1)
     _corpus_findings(report)
     vectors_path = resolve_section(checked, "initialize").get("vectors")
     if vectors_path:
