@@ -32,6 +32,8 @@ from .component import ListenedComponent, TrainableComponent
 from .default_models import default_model
 
 ORACLES = ("dynamic", "static")
+_CHECK_ENTITIES = ("check that the corpus has entities (JSONL \"entities\", IOB/BILUO tags, or doc.ents in "
+                   ".spacy files)")
 MAX_EXAMPLES_SHOWN = 5
 
 
@@ -236,14 +238,12 @@ class EntityRecognizer(TrainableComponent):
                         if proc is not self and isinstance(proc, TrainableComponent)
                         and not isinstance(proc, ListenedComponent)]
             if not learning:
-                raise DataError(f"Component '{self.name}' found no entity annotation in the training data: check "
-                                "that the corpus has entities (JSONL \"entities\", IOB/BILUO tags, or doc.ents in "
-                                ".spacy files)")
+                raise DataError(f"Component '{self.name}' found no entity annotation in the training data: "
+                                f"{_CHECK_ENTITIES}")
             # The other components train on this corpus as in spaCy; this one learns no labels.
             warnings.warn(f"Component '{self.name}' found no entity annotation in the training data: it learns "
                           f"no entity labels and will predict no entities, while {', '.join(learning)} train as "
-                          "usual; check that the corpus has entities (JSONL \"entities\", IOB/BILUO tags, or "
-                          "doc.ents in .spacy files)", EntityRecognizerWarning, stacklevel=2)
+                          f"usual; {_CHECK_ENTITIES}", EntityRecognizerWarning, stacklevel=2)
         self._set_labels(found)
         set_n_actions(self.model, self.moves.n_actions)
         with listeners_inferring_shapes(self.model):
