@@ -10,6 +10,7 @@ outputs are put back in span order with the wordpiece-to-token alignment
 (alignment.py). Training runs through thinc's PyTorchWrapper_v3 (gradients reach the
 torch parameters, mixed precision and gradient scaling on GPU); prediction runs the
 torch model under inference_mode, so a frozen transformer builds no autograd graph."""
+import contextlib
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy
@@ -255,13 +256,17 @@ def _run_inference(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.
 
 def _run_training(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.ndarray]
                   ) -> Tuple[ModelOutput, Callable]:
+    from .dropout import fast_cpu_dropout  # imports torch
+
     wrapper = model.layers[0]
     full = _Assembler(wordpieces, model.ops)
     callbacks = []
-    for group in groups:
-        group_output, backprop_group = wrapper(_group_inputs(wordpieces, group), True)
-        full.add(group, group_output)
-        callbacks.append((group, backprop_group))
+    on_cpu = wrapper.shims[0].device.type == "cpu"
+    with fast_cpu_dropout() if on_cpu else contextlib.nullcontext():
+        for group in groups:
+            group_output, backprop_group = wrapper(_group_inputs(wordpieces, group), True)
+            full.add(group, group_output)
+            callbacks.append((group, backprop_group))
 
     def backprop_groups(gradients: ModelOutput) -> None:
         for group, backprop_group in callbacks:
