@@ -256,13 +256,17 @@ def _run_inference(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.
 
 def _run_training(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.ndarray]
                   ) -> Tuple[ModelOutput, Callable]:
-    from .dropout import fast_cpu_dropout  # imports torch
+    from .dropout import fast_cpu_dropout  # these import torch
+    from .embedding_grads import embedding_grads_in_place
 
     wrapper = model.layers[0]
     full = _Assembler(wordpieces, model.ops)
     callbacks = []
     on_cpu = wrapper.shims[0].device.type == "cpu"
-    with fast_cpu_dropout() if on_cpu else contextlib.nullcontext():
+    with contextlib.ExitStack() as cpu_training_ops:
+        if on_cpu:
+            cpu_training_ops.enter_context(fast_cpu_dropout())
+            cpu_training_ops.enter_context(embedding_grads_in_place())
         for group in groups:
             group_output, backprop_group = wrapper(_group_inputs(wordpieces, group), True)
             full.add(group, group_output)
