@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from transfer_cli.ml.transformer.dropout import _CpuDropoutMode, fast_cpu_dropout
+from transfer_cli.ml.transformer.dropout import fast_cpu_dropout
 from transfer_cli.ml.transformer.model import TransformerModel
 from transfer_cli.ml.transformer.span_getters import configure_get_doc_spans
 from transfer_cli.tokens import Doc, Vocab
@@ -71,12 +71,12 @@ def test_attention_dropout_is_softmax_attention_with_the_drawn_mask(mask_kind):
     q, k, v = torch.randn(3, 2, 3, 6, 4, dtype=torch.float64).unbind(0)
     keys_kept = torch.tensor([[True] * 6, [True] * 4 + [False] * 2])[:, None, None, :].expand(2, 1, 6, 6)
     mask = keys_kept if mask_kind == "bool" else torch.zeros(keys_kept.shape, dtype=torch.float64).masked_fill(~keys_kept, -1e9)
-    with _CpuDropoutMode(seed=11):
+    with fast_cpu_dropout(seed=11):
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.3)
     assert torch.allclose(out, _reference_attention(q, k, v, mask, 11, 0.3), atol=1e-12)
 
     def attention(q, k, v):
-        with _CpuDropoutMode(seed=11):  # the same masks on every call
+        with fast_cpu_dropout(seed=11):  # the same masks on every call
             return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.3)
 
     inputs = tuple(t.clone().requires_grad_() for t in (q, k, v))
@@ -86,7 +86,7 @@ def test_attention_dropout_is_softmax_attention_with_the_drawn_mask(mask_kind):
 def test_a_query_that_may_attend_to_nothing_gets_zeros_as_in_sdpa():
     q, k, v = torch.randn(3, 1, 1, 3, 4).unbind(0)
     mask = torch.tensor([[True, True, False], [False, False, False], [True, False, True]])
-    with _CpuDropoutMode(seed=0):
+    with fast_cpu_dropout(seed=0):
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=0.2)
     assert torch.all(out[0, 0, 1] == 0) and torch.all(torch.isfinite(out))
 

@@ -89,8 +89,10 @@ class _CpuDropoutMode(TorchFunctionMode):
 
 
 @contextlib.contextmanager
-def fast_cpu_dropout() -> Iterator[None]:
-    """CPU dropout (F.dropout, SDPA's dropout_p) with faster masks while active."""
-    seed = int(torch.randint(0, 2**62, (1,)).item())
+def fast_cpu_dropout(seed: Optional[int] = None) -> Iterator[None]:
+    """CPU dropout (F.dropout, SDPA's dropout_p) with faster masks while active; the
+    generator is seeded with `seed`, or from torch's generator when None."""
+    if seed is None:
+        seed = int(torch.randint(0, 2**62, (1,)).item())
     with _CpuDropoutMode(seed):
         yield

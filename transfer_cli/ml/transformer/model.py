@@ -22,6 +22,8 @@ from ...errors import PipelineError
 from ...tokens import Doc, Span
 from .alignment import batch_alignment
 from .data import FullTransformerBatch, ModelOutput, WordpieceBatch, empty_align
+from .dropout import fast_cpu_dropout
+from .embedding_grads import embedding_grads_in_place
 from .hf import load_hf, max_wordpieces, read_hidden_size
 from .wordpieces import encode_spans
 
@@ -256,9 +258,6 @@ def _run_inference(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.
 
 def _run_training(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.ndarray]
                   ) -> Tuple[ModelOutput, Callable]:
-    from .dropout import fast_cpu_dropout  # these import torch
-    from .embedding_grads import embedding_grads_in_place
-
     wrapper = model.layers[0]
     full = _Assembler(wordpieces, model.ops)
     callbacks = []
