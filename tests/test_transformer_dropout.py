@@ -5,12 +5,12 @@ import numpy
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from transfer_cli.ml.transformer.dropout import fast_cpu_dropout
 from transfer_cli.ml.transformer.model import TransformerModel
 from transfer_cli.ml.transformer.span_getters import configure_get_doc_spans
 from transfer_cli.tokens import Doc, Vocab
+from torch_ops import OpNames
 from transformer_fixtures import tiny_bert_dir  # noqa: F401
 
 P = 0.1
@@ -91,18 +91,8 @@ def test_a_query_that_may_attend_to_nothing_gets_zeros_as_in_sdpa():
     assert torch.all(out[0, 0, 1] == 0) and torch.all(torch.isfinite(out))
 
 
-class _OpNames(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.names = set()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.names.add(func.overloadpacket.__name__)
-        return func(*args, **(kwargs or {}))
-
-
 def _ops_of(run):
-    with _OpNames() as ops:
+    with OpNames() as ops:
         result = run()
         if isinstance(result, torch.Tensor) and result.requires_grad:
             result.sum().backward()

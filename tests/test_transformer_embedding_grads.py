@@ -4,9 +4,9 @@ pass-through of the lookups it does not handle."""
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from transfer_cli.ml.transformer.embedding_grads import embedding_grads_in_place
+from torch_ops import OpNames
 
 
 def _tiny_bert():
@@ -31,23 +31,13 @@ def _grads(model, batches, in_place):
     return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
-class _OpNames(TorchDispatchMode):
-    def __init__(self):
-        super().__init__()
-        self.names = set()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.names.add(func.overloadpacket.__name__)
-        return func(*args, **(kwargs or {}))
-
-
 def test_the_grads_are_torchs_over_several_backward_passes():
     model = _tiny_bert()
     # repeated ids (their rows sum) and padding id 0 (no gradient for its row)
     batches = [(torch.tensor([[2, 7, 7, 9, 0, 0], [3, 7, 4, 5, 6, 8]]), torch.tensor([[1, 1, 1, 1, 0, 0], [1] * 6])),
                (torch.tensor([[9, 9, 11, 0]]), torch.tensor([[1, 1, 1, 0]]))]
     expected = _grads(model, batches, in_place=False)
-    with _OpNames() as ops:
+    with OpNames() as ops:
         found = _grads(model, batches, in_place=True)
     assert "embedding_dense_backward" not in ops.names and "index_add_" in ops.names  # the rows were added in place
     assert found.keys() == expected.keys()
