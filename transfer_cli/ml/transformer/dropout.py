@@ -42,7 +42,6 @@ def _dropout_mode_type() -> type:
             (keep,) = ctx.saved_tensors
             return torch.where(keep, grad * ctx.scale, 0.0), None, None
 
-
     class _CpuDropoutMode(TorchFunctionMode):
         def __init__(self, seed: int) -> None:
             super().__init__()
@@ -92,7 +91,6 @@ def _dropout_mode_type() -> type:
                 if bool(attends_to_nothing.any()):
                     probs = probs.masked_fill(attends_to_nothing, 0.0)
             return torch.matmul(self.dropout(probs, dropout_p), value)
-
 
     return _CpuDropoutMode
 

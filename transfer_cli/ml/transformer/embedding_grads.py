@@ -47,7 +47,6 @@ def _embedding_grads_mode_type() -> type:
             weight.grad.index_add_(0, flat_ids, rows.to(weight.grad.dtype))
             return None, None, None
 
-
     class _EmbeddingGradsMode(TorchFunctionMode):
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
@@ -66,7 +65,6 @@ def _embedding_grads_mode_type() -> type:
             if padding_idx is not None and padding_idx < 0:
                 padding_idx += weight.shape[0]
             return _LookupAddingGrads.apply(input, weight, padding_idx)
-
 
     return _EmbeddingGradsMode
 
