@@ -5,12 +5,15 @@ torch draws CPU dropout masks with bernoulli_, one Mersenne-Twister number per e
 in the attention probabilities, which SDPA drops out inside its math kernel. While
 `fast_cpu_dropout` is active, F.dropout and F.scaled_dot_product_attention with
 dropout on CPU tensors draw their masks from numpy's SFC64 generator instead, 16 bits
-an element (about 2.5 ns an element with the masking); masks are kept as bool tensors,
-as torch keeps them. An element is dropped with probability round(p * 65536) / 65536,
-within 8e-6 of p, and the kept ones are scaled by the inverse of the exact keep rate,
-so the expectation is unchanged. The generator is seeded from torch's, so a seeded run
-draws the same masks. Other devices and calls pass through untouched, and the model
-and its config are not changed (nothing of this is saved)."""
+an element. An element is dropped with probability round(p * 65536) / 65536, within
+8e-6 of p, and the kept ones are scaled by the inverse of the exact keep rate, so the
+expectation is unchanged. The mask is applied as one multiplication by a float tensor
+of 0 and that scale (kept for backward): torch.where and masked_fill with a bool mask
+run about ten times slower than a multiplication on CPU. For the same reason attention
+adds a bool attn_mask as an additive bias, built once per mask. The generator is seeded
+from torch's, so a seeded run draws the same masks. Other devices and calls pass
+through untouched, and the model and its config are not changed (nothing of this is
+saved)."""
 import contextlib
 import functools
 from typing import Any, Iterator, Optional, Tuple
@@ -28,31 +31,27 @@ def _dropout_mode_type() -> type:
     import torch.nn.functional as F
     from torch.overrides import TorchFunctionMode
 
-    class _KeepMask(torch.autograd.Function):
-        """x where the mask keeps it (scaled), else 0; the same in backward."""
-
-        @staticmethod
-        def forward(ctx: Any, x: torch.Tensor, keep: torch.Tensor, scale: float) -> torch.Tensor:  # type: ignore[override]
-            ctx.save_for_backward(keep)
-            ctx.scale = scale
-            return torch.where(keep, x * scale, 0.0)
-
-        @staticmethod
-        def backward(ctx: Any, grad: torch.Tensor) -> Tuple[torch.Tensor, None, None]:  # type: ignore[override]
-            (keep,) = ctx.saved_tensors
-            return torch.where(keep, grad * ctx.scale, 0.0), None, None
+    numpy_types = {torch.float32: numpy.float32, torch.float64: numpy.float64}
 
     class _CpuDropoutMode(TorchFunctionMode):
         def __init__(self, seed: int) -> None:
             super().__init__()
             self.bits = numpy.random.SFC64(seed)
+            # the last bool attn_mask seen and its additive bias: a model passes one mask to every layer
+            self.bias_of: Tuple[Optional[torch.Tensor], Any] = (None, None)
 
         def dropout(self, x: torch.Tensor, p: float) -> torch.Tensor:
             threshold = min(int(round(p * _RANGE)), _RANGE - 1)
+            scale = _RANGE / (_RANGE - threshold)
             n = x.numel()
-            raw = self.bits.random_raw((n + 3) // 4).view(numpy.uint16)[:n]
-            keep = torch.from_numpy(raw >= threshold).view(x.shape)
-            return _KeepMask.apply(x, keep, _RANGE / (_RANGE - threshold))
+            keep = self.bits.random_raw((n + 3) // 4).view(numpy.uint16)[:n] >= threshold
+            numpy_type = numpy_types.get(x.dtype)
+            if numpy_type is not None:
+                mask = torch.from_numpy(numpy.multiply(keep, numpy_type(scale), dtype=numpy_type))
+            else:
+                mask = torch.from_numpy(keep).to(x.dtype).mul_(scale)
+            # autograd keeps the mask (not x) for the backward pass, which multiplies by it again
+            return x * mask.view(x.shape)
 
         def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             kwargs = kwargs or {}
@@ -78,19 +77,32 @@ def _dropout_mode_type() -> type:
                     or query.shape[-3] != key.shape[-3]:
                 return None
             scale = query.shape[-1] ** -0.5 if scale is None else scale
-            # scores is this call's own tensor (the scaling keeps nothing for backward): mask it in place
-            scores = torch.matmul(query, key.transpose(-2, -1)) * scale
+            # scaling the queries, not the scores: a head's queries are smaller than its scores
+            scores = torch.matmul(query * scale, key.transpose(-2, -1))
+            attends_to_nothing = None
             if attn_mask is not None and attn_mask.dtype == torch.bool:
-                scores.masked_fill_(~attn_mask, torch.finfo(scores.dtype).min)
+                bias, attends_to_nothing = self._bool_mask_bias(attn_mask, scores.dtype)
+                scores.add_(bias)  # scores is this call's own tensor; matmul kept only its inputs
             elif attn_mask is not None:
                 scores.add_(attn_mask)
             probs = torch.softmax(scores, dim=-1)
-            if attn_mask is not None and attn_mask.dtype == torch.bool:
+            if attends_to_nothing is not None:
                 # as SDPA: a query that may attend to nothing gets zeros, not a uniform average
-                attends_to_nothing = ~attn_mask.any(dim=-1, keepdim=True)
-                if bool(attends_to_nothing.any()):
-                    probs = probs.masked_fill(attends_to_nothing, 0.0)
+                probs = probs * attends_to_nothing
             return torch.matmul(self.dropout(probs, dropout_p), value)
+
+        def _bool_mask_bias(self, attn_mask: torch.Tensor, dtype: torch.dtype) -> Tuple[torch.Tensor, Any]:
+            """The additive bias of a bool mask (0 where attention is allowed, the dtype's
+            lowest value where not), and None, or a 0/1 factor zeroing the queries that
+            may attend to nothing; computed once for the mask every layer is given."""
+            seen, cached = self.bias_of
+            if seen is attn_mask and cached[0].dtype == dtype:
+                return cached
+            bias = (~attn_mask).to(dtype).mul_(torch.finfo(dtype).min)
+            attends_to_something = attn_mask.any(dim=-1, keepdim=True)
+            factor = None if bool(attends_to_something.all()) else attends_to_something.to(dtype)
+            self.bias_of = (attn_mask, (bias, factor))
+            return bias, factor
 
     return _CpuDropoutMode
 
