@@ -8,8 +8,9 @@ spans too long for the model are cut further (wordpieces.py), the spans are sort
 length and run in sub-batches of at most `max_batch_items` padded wordpieces, and the
 outputs are put back in span order with the wordpiece-to-token alignment
 (alignment.py). Training runs through thinc's PyTorchWrapper_v3 (gradients reach the
-torch parameters, mixed precision and gradient scaling on GPU); prediction runs the
-torch model under inference_mode, so a frozen transformer builds no autograd graph."""
+torch parameters, mixed precision and gradient scaling on GPU), with a shim whose
+optimizer step runs fused on CPU (adam_step.py); prediction runs the torch model under
+inference_mode, so a frozen transformer builds no autograd graph."""
 import contextlib
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -20,6 +21,7 @@ from thinc.types import ArgsKwargs
 from ...config.registry import registry
 from ...errors import PipelineError
 from ...tokens import Doc, Span
+from .adam_step import TransformerShim
 from .alignment import batch_alignment
 from .data import FullTransformerBatch, ModelOutput, WordpieceBatch, empty_align
 from .dropout import fast_cpu_dropout
@@ -91,14 +93,17 @@ def load_transformer(model: Model, path: Any) -> None:
 
 def install_transformer(model: Model, torch_model: Any, tokenizer: Any) -> None:
     """Put a loaded torch model and fast tokenizer into `model`."""
-    from thinc.api import CupyOps, PyTorchGradScaler, PyTorchWrapper_v3
+    from thinc.api import CupyOps, PyTorchGradScaler
+    from thinc.layers.pytorchwrapper import forward as pytorch_forward
 
     on_gpu = isinstance(model.ops, CupyOps) or isinstance(get_current_ops(), CupyOps)
     mixed, scale_gradients = mixed_precision_plan(bool(model.attrs["mixed_precision"]), on_gpu)
     scaler = PyTorchGradScaler(**{"enabled": scale_gradients, **model.attrs["grad_scaler_config"]})
-    wrapper = PyTorchWrapper_v3(torch_model, convert_inputs=_convert_inputs, convert_outputs=_convert_outputs,
-                                mixed_precision=mixed, grad_scaler=scaler,
-                                serialize_model=_serialize_torch, deserialize_model=_deserialize_torch)
+    # thinc's PyTorchWrapper_v3, with a shim whose optimizer step runs fused on CPU (adam_step.py)
+    shim = TransformerShim(torch_model, mixed_precision=mixed, grad_scaler=scaler,
+                           serialize_model=_serialize_torch, deserialize_model=_deserialize_torch)
+    wrapper = Model("pytorch", pytorch_forward, shims=[shim], dims={"nI": None, "nO": None},
+                    attrs={"convert_inputs": _convert_inputs, "convert_outputs": _convert_outputs})
     if model.layers:
         model.layers[0] = wrapper
     else:
