@@ -23,6 +23,7 @@ from ...errors import PipelineError
 from ...tokens import Doc, Span
 from .adam_step import TransformerShim
 from .alignment import batch_alignment
+from .blas_linear import blas_linear
 from .data import FullTransformerBatch, ModelOutput, WordpieceBatch, empty_align
 from .dropout import fast_cpu_dropout
 from .embedding_grads import embedding_grads_in_place
@@ -254,7 +255,8 @@ def _run_inference(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.
     device = shim.device
     torch_model.eval()
     full = _Assembler(wordpieces, model.ops)
-    with torch.inference_mode(), torch.autocast(device_type=device.type, enabled=shim._mixed_precision):
+    with torch.inference_mode(), torch.autocast(device_type=device.type, enabled=shim._mixed_precision), \
+            (blas_linear() if device.type == "cpu" else contextlib.nullcontext()):
         for group in groups:
             outputs = torch_model(**_to_torch_inputs(_group_inputs(wordpieces, group), device))
             full.add(group, _select_outputs(outputs, lambda t: torch2xp(t.float())))
@@ -271,6 +273,7 @@ def _run_training(model: Model, wordpieces: WordpieceBatch, groups: List[numpy.n
         if on_cpu:
             cpu_training_ops.enter_context(fast_cpu_dropout())
             cpu_training_ops.enter_context(embedding_grads_in_place())
+            cpu_training_ops.enter_context(blas_linear())
         for group in groups:
             group_output, backprop_group = wrapper(_group_inputs(wordpieces, group), True)
             full.add(group, group_output)
