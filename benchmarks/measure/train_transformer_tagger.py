@@ -6,7 +6,9 @@ then evaluate its model-best with that system's CLI.
 
 --pipe ner trains an entity recognizer the same way (`-p ner`; ents_f reported beside tag_acc).
 --op-times runs every nlp.update under op_times.OpTimes and reports the seconds spent in torch's
-matrix products and in every other operator (the run's words/s then include that timing's cost).
+matrix products and in every other operator (the run's words/s then include that timing's cost);
+transfer-cli then runs its linear layers with torch's products (TRANSFER_CLI_CPU_MATMUL=torch), so
+that every matrix product is an operator the timing sees.
 
 The config is the one the system's own init-config writes, generated here into DIR/config.cfg:
 finetune and frozen: `-p tagger --gpu` (English), with components.transformer.model.name set to
@@ -85,6 +87,8 @@ def main() -> None:
     parser.add_argument("--pipe", choices=["tagger", "ner"], default="tagger", help="the component trained")
     parser.add_argument("--op-times", action="store_true", help="time torch operators inside nlp.update")
     args = parser.parse_args()
+    if args.op_times:
+        os.environ["TRANSFER_CLI_CPU_MATMUL"] = "torch"  # numpy's products are not ATen operators
     output: Path = args.output.resolve()
     output.mkdir(parents=True, exist_ok=True)
     config_path = output / "config.cfg"

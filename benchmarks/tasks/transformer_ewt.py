@@ -47,6 +47,9 @@ DESCRIPTION = (
     "a trained pipeline in frozen_components: it is never initialized); CNN = each "
     "system's `-p tagger -o efficiency` config on the same sentences and steps. Training words/s as in the "
     "tagger task (words passed to nlp.update / training time without initialization, evaluation and saving). "
+    "On CPU transfer-cli runs the transformer's linear layers through numpy's BLAS where a one-time measurement "
+    "finds it faster than torch's (TRANSFER_CLI_CPU_MATMUL, docs/transformers.md); numpy's OpenBLAS picks its "
+    "kernels by CPU model unless OPENBLAS_CORETYPE forces them (the thread settings line names it when it is set). "
     "Targets: inference >= 1.6x spacy-transformers at max |difference| <= 1e-4, peak RSS <= 1.0x; training "
     "words/s >= 1.3x at equal or better accuracy; the MiniLM tagger above the CNN tagger."
 )
