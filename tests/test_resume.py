@@ -23,6 +23,7 @@ from transfer_cli import fileio
 from transfer_cli.cli._util import import_code
 from transfer_cli.config.filling import check_config
 from transfer_cli.config.loading import load_config_from_str
+from transfer_cli.ml.transformer import blas_linear as blas
 from transfer_cli.training import checkpoint as checkpoint_module
 from transfer_cli.training.checkpoint import CHECKPOINT_DIR, config_fingerprint, read_checkpoint, restore_checkpoint
 from transfer_cli.training.initialize import init_pipeline
@@ -244,10 +245,17 @@ def test_a_transformer_and_its_listeners_grad_factor_schedule_resume(code_file, 
         train_from_config(load_config_from_str(text), reference, quiet=True)
         monkeypatch.setenv("RESUME_TEST_STOP", "RAISE")
         assert train_from_config(load_config_from_str(text), out, quiet=True)["interrupted"]
+        saved = read_checkpoint(out / CHECKPOINT_DIR, config_fingerprint(_filled_config(text))).state["cpu_matmul"]
+        assert saved in blas.CHOICES
+        # the resumed process would measure the other library faster: it still goes by the checkpoint's
+        monkeypatch.setattr(blas, "_measured_numpy_faster", lambda threads: saved != "numpy")
+        monkeypatch.delenv(blas.ENV_CHOICE, raising=False)
         monkeypatch.setenv("RESUME_TEST_STOP", "")
         train_from_config(load_config_from_str(text), out, quiet=True, resume=True)
+        assert blas.cpu_matmul_choice() == saved
     finally:
         torch.set_num_threads(threads)
+        blas.pin_cpu_matmul(None)
     assert read_checkpoint(out / CHECKPOINT_DIR, config_fingerprint(_filled_config(text))).step == 10
     assert weights(out / "model-last") == weights(reference / "model-last")
     assert log(out) == log(reference)

@@ -17,9 +17,6 @@ from transformer_fixtures import tiny_bert_dir  # noqa: F401
 @pytest.fixture
 def numpy_chosen(monkeypatch):
     monkeypatch.setenv(blas.ENV_CHOICE, "numpy")
-    blas.numpy_matmul_is_faster.cache_clear()
-    yield
-    blas.numpy_matmul_is_faster.cache_clear()
 
 
 def _linear_and_grads(x, weight, bias, grad, mode):
@@ -80,18 +77,25 @@ def test_what_it_does_not_handle_goes_to_torch(numpy_chosen):
     assert not handled & {"mm", "addmm", "matmul"}
 
 
-def test_the_environment_variable_chooses_the_library(monkeypatch):
-    for choice, expected in (("torch", False), ("numpy", True)):
-        monkeypatch.setenv(blas.ENV_CHOICE, choice)
-        blas.numpy_matmul_is_faster.cache_clear()
-        assert blas.numpy_matmul_is_faster() is expected
+def test_the_environment_variable_then_a_pinned_choice_then_a_measurement_choose(monkeypatch):
+    def uses_numpy():
         with blas.blas_linear():
             names = _ops(lambda: F.linear(torch.randn(4, 8), torch.randn(3, 8), torch.randn(3)))
-        assert ("addmm" in names) is not expected
-    monkeypatch.delenv(blas.ENV_CHOICE)
-    blas.numpy_matmul_is_faster.cache_clear()
-    assert blas.numpy_matmul_is_faster() in (True, False)  # measured
-    blas.numpy_matmul_is_faster.cache_clear()
+        assert blas.cpu_matmul_choice() == ("torch" if "addmm" in names else "numpy")
+        return "addmm" not in names
+
+    try:
+        for pinned in ("torch", "numpy"):
+            blas.pin_cpu_matmul(pinned)
+            for choice in ("torch", "numpy"):
+                monkeypatch.setenv(blas.ENV_CHOICE, choice)
+                assert uses_numpy() is (choice == "numpy")  # the variable first
+            monkeypatch.delenv(blas.ENV_CHOICE)
+            assert uses_numpy() is (pinned == "numpy")  # then what a checkpoint pinned
+        blas.pin_cpu_matmul(None)
+        assert uses_numpy() is blas._measured_numpy_faster(torch.get_num_threads())  # then the measurement
+    finally:
+        blas.pin_cpu_matmul(None)
 
 
 def test_a_transformer_training_pass_runs_its_linear_layers_through_numpy(tiny_bert_dir, monkeypatch):  # noqa: F811
@@ -103,7 +107,6 @@ def test_a_transformer_training_pass_runs_its_linear_layers_through_numpy(tiny_b
 
     def train_pass(choice):
         monkeypatch.setenv(blas.ENV_CHOICE, choice)
-        blas.numpy_matmul_is_faster.cache_clear()
         torch_model.zero_grad(set_to_none=True)
         with OpNames() as ops:
             batch, backprop = model.begin_update(docs)
@@ -114,7 +117,6 @@ def test_a_transformer_training_pass_runs_its_linear_layers_through_numpy(tiny_b
 
     expected, expected_grads, torch_ops = train_pass("torch")
     found, found_grads, numpy_ops = train_pass("numpy")
-    blas.numpy_matmul_is_faster.cache_clear()
     assert "addmm" in torch_ops and not numpy_ops & {"addmm", "mm"}
     numpy.testing.assert_allclose(found, expected, atol=1e-5)
     assert set(found_grads) == set(expected_grads) and len(found_grads) > 10

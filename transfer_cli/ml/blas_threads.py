@@ -20,15 +20,22 @@ def blas_threads() -> Optional[int]:
 @contextmanager
 def limited_blas_threads() -> Iterator[None]:
     """Run the block with the configured number of BLAS threads (numpy must be imported)."""
-    global _controller
     limit = blas_threads()
     if limit is None:
         yield
         return
+    with blas_threads_set_to(limit):
+        yield
+
+
+@contextmanager
+def blas_threads_set_to(threads: int) -> Iterator[None]:
+    """Run the block with numpy's BLAS on `threads` threads."""
+    global _controller
     if _controller is None:
         import numpy  # noqa: F401  (threadpoolctl finds the BLAS numpy has loaded)
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
-    with _controller.limit(limits=limit, user_api="blas"):
+    with _controller.limit(limits=max(1, int(threads)), user_api="blas"):
         yield

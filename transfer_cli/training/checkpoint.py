@@ -32,6 +32,7 @@ from thinc.util import to_numpy
 from ..about import __version__
 from ..errors import ConfigError, DataError, PathError
 from ..fileio import ENTRIES_KEY, OWNER_KEY, atomic_dir
+from ..ml.transformer.blas_linear import cpu_matmul_choice, pin_cpu_matmul
 from ..model_files import check_saved_dir, file_sha256, read_file_bytes, read_file_json
 from . import random_states
 from .loop import StepInfo, TrainingState
@@ -105,7 +106,9 @@ def save_checkpoint(path: Path, nlp: Any, optimizer: Optimizer, state: TrainingS
         msg = {"format": FORMAT, "version": VERSION, "config": fingerprint, "loop": _loop_to_msg(state),
                "random": random_states.to_msg(state.random),
                "optimizer": {"schedule_steps": state.step, "entries": entries},
-               "listeners": _listener_steps(nlp), "grad_scalers": _grad_scalers(nlp)}
+               "listeners": _listener_steps(nlp), "grad_scalers": _grad_scalers(nlp),
+               # which library ran a transformer's CPU products (a resumed run uses the same: same rounding)
+               "cpu_matmul": cpu_matmul_choice()}
         (tmp / STATE_FILE).write_bytes(srsly.msgpack_dumps(msg))
         meta = {OWNER_KEY: __version__, "format": FORMAT, "version": VERSION, "step": state.step,
                 "epoch": state.epoch, ENTRIES_KEY: [MODEL_DIR, OPTIMIZER_FILE, STATE_FILE, META_FILE],
@@ -285,6 +288,7 @@ def restore_checkpoint(checkpoint: Checkpoint, nlp: Any, optimizer: Optimizer) -
         _restore_listeners(nlp, msg["listeners"])
         _restore_grad_scalers(nlp, msg.get("grad_scalers") or [])
         _restore_optimizer(nlp, optimizer, msg["optimizer"], checkpoint.path / OPTIMIZER_FILE)
+        pin_cpu_matmul(msg.get("cpu_matmul"))
         loop = msg["loop"]
         for start in loop["position"]["starts"]:  # what a rebuilt epoch starts from, checked before it is used
             random_states.from_msg(start["random"])

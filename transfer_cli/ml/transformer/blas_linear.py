@@ -8,11 +8,11 @@ CPU model. On this project's benchmark machine (AMD EPYC, Zen 5) numpy's product
 1.2x as fast as torch's with OpenBLAS held to its AVX2 kernels (OPENBLAS_CORETYPE=
 Haswell), 2.2x with its AVX-512 ones. While `blas_linear` is active, F.linear on CPU
 float32 tensors runs its products with numpy.matmul into torch tensors (no copies; the
-backward computes the same gradients), but only where a one-time measurement in this
-process found numpy's product faster (by 10%) than torch's; elsewhere (an Intel CPU
-with MKL's AVX-512 path, say) nothing changes. TRANSFER_CLI_CPU_MATMUL=torch|numpy
-overrides the measurement. Thread counts are each library's own (torch's, and
-OPENBLAS_NUM_THREADS for numpy's)."""
+backward computes the same gradients), on as many threads as torch uses, but only where
+a one-time measurement in this process (at that thread count) found numpy's product
+faster, by 10%, than torch's; elsewhere (an Intel CPU with MKL's AVX-512 path, say)
+nothing changes. The choice is kept in training checkpoints, so a resumed run rounds as
+the stopped one did; TRANSFER_CLI_CPU_MATMUL=torch|numpy overrides both."""
 import contextlib
 import functools
 import os
@@ -21,18 +21,42 @@ from typing import Any, Iterator, Optional, Tuple
 
 import numpy
 
+from ..blas_threads import blas_threads_set_to
+
 ENV_CHOICE = "TRANSFER_CLI_CPU_MATMUL"
+CHOICES = ("numpy", "torch")
 # the product the measurement times: a batch of wordpieces through a 384 -> 1536 layer
 _PROBE_SHAPE = (256, 384, 1536)
+_pinned: Optional[str] = None  # a resumed run's choice (pin_cpu_matmul)
+_chosen: Optional[str] = None  # the last choice blas_linear went by in this process
 
 
-@functools.lru_cache(maxsize=1)
-def numpy_matmul_is_faster() -> bool:
-    """Whether numpy.matmul beats torch.mm on a float32 product of a transformer's size
-    by 10% in this process (measured once); TRANSFER_CLI_CPU_MATMUL=torch|numpy decides instead."""
+def pin_cpu_matmul(choice: Optional[str]) -> None:
+    """Go by `choice` ("numpy" or "torch"; None: measure again) instead of a measurement,
+    unless TRANSFER_CLI_CPU_MATMUL is set: what a checkpoint saved."""
+    global _pinned
+    _pinned = choice if choice in CHOICES else None
+
+
+def cpu_matmul_choice() -> Optional[str]:
+    """The library the linear layers' products last ran with in this process, or None."""
+    return _chosen
+
+
+def numpy_matmul_is_faster(threads: int = 1) -> bool:
+    """Whether numpy's products are to be used: TRANSFER_CLI_CPU_MATMUL, else a pinned
+    choice, else whether numpy.matmul beat torch.mm by 10% on `threads` threads each
+    (measured once per thread count)."""
     choice = os.environ.get(ENV_CHOICE, "").strip().lower()
-    if choice in ("torch", "numpy"):
+    if choice in CHOICES:
         return choice == "numpy"
+    if _pinned is not None:
+        return _pinned == "numpy"
+    return _measured_numpy_faster(threads)
+
+
+@functools.lru_cache(maxsize=None)
+def _measured_numpy_faster(threads: int) -> bool:
     import torch
 
     m, k, n = _PROBE_SHAPE
@@ -123,9 +147,17 @@ def _blas_linear_mode_type() -> type:
 
 @contextlib.contextmanager
 def blas_linear() -> Iterator[None]:
-    """F.linear on CPU float32 tensors by numpy's BLAS while active, where it is faster here."""
-    if not numpy_matmul_is_faster():
-        yield
-        return
-    with _blas_linear_mode_type()():
-        yield
+    """F.linear on CPU float32 tensors by numpy's BLAS, on torch's number of threads, while
+    active, where that is faster here."""
+    global _chosen
+    import torch
+
+    threads = torch.get_num_threads()
+    with blas_threads_set_to(threads):
+        use_numpy = numpy_matmul_is_faster(threads)
+        _chosen = CHOICES[0] if use_numpy else CHOICES[1]
+        if not use_numpy:
+            yield
+            return
+        with _blas_linear_mode_type()():
+            yield
