@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from transfer_cli.errors import ConfigError
 from transfer_cli.ml.transformer import blas_linear as blas
 from transfer_cli.ml.transformer.model import TransformerModel
 from transfer_cli.ml.transformer.span_getters import configure_get_doc_spans
@@ -122,3 +123,10 @@ def test_a_transformer_training_pass_runs_its_linear_layers_through_numpy(tiny_b
     assert set(found_grads) == set(expected_grads) and len(found_grads) > 10
     for name, grad in expected_grads.items():
         assert torch.allclose(found_grads[name], grad, atol=1e-4, rtol=1e-4), name
+
+
+def test_a_wrong_value_of_the_variable_is_one_clear_error(monkeypatch):
+    monkeypatch.setenv(blas.ENV_CHOICE, "mkl")
+    with pytest.raises(ConfigError, match="TRANSFER_CLI_CPU_MATMUL must be 'numpy' or 'torch'.*'mkl'"):
+        with blas.blas_linear():
+            pass

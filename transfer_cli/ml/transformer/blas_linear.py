@@ -21,6 +21,7 @@ from typing import Any, Iterator, Optional, Tuple
 
 import numpy
 
+from ...errors import ConfigError
 from ..blas_threads import blas_threads_set_to
 
 ENV_CHOICE = "TRANSFER_CLI_CPU_MATMUL"
@@ -50,6 +51,9 @@ def numpy_matmul_is_faster(threads: int = 1) -> bool:
     choice = os.environ.get(ENV_CHOICE, "").strip().lower()
     if choice in CHOICES:
         return choice == "numpy"
+    if choice:
+        raise ConfigError(f"{ENV_CHOICE} must be 'numpy' or 'torch' (or unset, to measure which is faster), "
+                          f"not {os.environ[ENV_CHOICE]!r}")
     if _pinned is not None:
         return _pinned == "numpy"
     return _measured_numpy_faster(threads)

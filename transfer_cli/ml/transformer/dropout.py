@@ -79,16 +79,16 @@ def _dropout_mode_type() -> type:
             scale = query.shape[-1] ** -0.5 if scale is None else scale
             # scaling the queries, not the scores: a head's queries are smaller than its scores
             scores = torch.matmul(query * scale, key.transpose(-2, -1))
-            attends_to_nothing = None
+            query_factor = None
             if attn_mask is not None and attn_mask.dtype == torch.bool:
-                bias, attends_to_nothing = self._bool_mask_bias(attn_mask, scores.dtype)
+                bias, query_factor = self._bool_mask_bias(attn_mask, scores.dtype)
                 scores.add_(bias)  # scores is this call's own tensor; matmul kept only its inputs
             elif attn_mask is not None:
                 scores.add_(attn_mask)
             probs = torch.softmax(scores, dim=-1)
-            if attends_to_nothing is not None:
+            if query_factor is not None:
                 # as SDPA: a query that may attend to nothing gets zeros, not a uniform average
-                probs = probs * attends_to_nothing
+                probs = probs * query_factor
             return torch.matmul(self.dropout(probs, dropout_p), value)
 
         def _bool_mask_bias(self, attn_mask: torch.Tensor, dtype: torch.dtype) -> Tuple[torch.Tensor, Any]:
