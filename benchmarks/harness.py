@@ -43,7 +43,7 @@ OURS, SPACY = "transfer-cli", "spacy"
 # Task modules under benchmarks/tasks/, in report order.
 TASKS = ["startup", "tokenizer", "tokenizer_long_inputs", "docbin_read", "tagger_ewt", "apply_processes",
          "train_parallel", "ner_conll", "vectors", "textcat_sst2", "senter_ewt", "pretrain_tagger", "transformer_ewt",
-         "transformer_ner", "transformer_optimes", "memory_convert_apply"]
+         "transformer_ewt_full", "transformer_ner", "transformer_optimes", "memory_convert_apply"]
 SIDES = (("transfer_cli", "transfer-cli"), ("spacy", "spaCy"))
 ENV_KEYS = ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
