@@ -107,28 +107,30 @@ def _adam(optimizer: Optimizer, count: int, keys: List[Tuple[int, str]], params:
 
 def _moment(table: Dict[Tuple[int, str], Any], key: Tuple[int, str], param: Any) -> Any:
     """The optimizer's moment array for `key` (1-D, as thinc keeps it) as a tensor sharing
-    its memory, shaped like the parameter; made (zeros) or made writable first if needed."""
+    its memory, shaped like the parameter."""
     import torch
 
+    return torch.from_numpy(_state_array(table, key, (param.numel(),))).view(param.shape)
+
+
+def _state_array(table: Dict[Tuple[int, str], Any], key: Tuple[int, str], shape: Tuple[int, ...]) -> numpy.ndarray:
+    """table[key] as a writable, C-contiguous float32 array of `shape`, which the kernels
+    update in place: zeros when missing, a copy put back into the table when the one there
+    is not such an array (e.g. a checkpoint's read-only arrays)."""
     array = table.get(key)
-    if not (isinstance(array, numpy.ndarray) and array.dtype == numpy.float32 and array.size == param.numel()
+    if not (isinstance(array, numpy.ndarray) and array.dtype == numpy.float32 and array.shape == shape
             and array.flags.c_contiguous and array.flags.writeable):
-        array = numpy.zeros(param.numel(), dtype=numpy.float32) if array is None \
-            else numpy.ascontiguousarray(array, dtype=numpy.float32).reshape(-1).copy()
+        array = numpy.zeros(shape, dtype=numpy.float32) if array is None \
+            else numpy.ascontiguousarray(array, dtype=numpy.float32).reshape(shape).copy()
         table[key] = array
-    return torch.from_numpy(array).view(param.shape)
+    return array
 
 
 def _update_average(optimizer: Optimizer, key: Tuple[int, str], param: Any) -> None:
     """thinc's update_averages: ema -= (1 - decay) * (ema - weights), decay = min((1 + t) / (10 + t), 0.9999)."""
     import torch
 
-    average = optimizer.averages.get(key)
-    if not (isinstance(average, numpy.ndarray) and average.dtype == numpy.float32
-            and average.shape == tuple(param.shape) and average.flags.c_contiguous and average.flags.writeable):
-        average = numpy.zeros(tuple(param.shape), dtype=numpy.float32) if average is None \
-            else numpy.ascontiguousarray(average, dtype=numpy.float32).reshape(tuple(param.shape)).copy()
-        optimizer.averages[key] = average
+    average = _state_array(optimizer.averages, key, tuple(param.shape))
     count = optimizer.nr_update[key]
     decay = min((1.0 + count) / (10.0 + count), 0.9999)
     torch.from_numpy(average).lerp_(param, 1.0 - decay)
