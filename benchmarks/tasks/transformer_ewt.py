@@ -156,22 +156,26 @@ def training_rows(ctx: Context) -> List[Row]:
                     "--max-steps", STEPS, "--eval-frequency", EVAL_FREQUENCY]
 
         trained = ctx.compare(TRAIN, train_args, maximize=["train_seconds"], rounds=1)
-        words = "; ".join(f"{short}: {trained[s]['updates']:,} updates, {trained[s]['words']:,} words"
-                          for s, short in ((SPACY, "spaCy"), (OURS, "ours")) if isinstance(trained[s], dict))
         target = {"finetune": "target: >= spaCy", "frozen": "target: >= spaCy",
                   "cnn": "the MiniLM rows must beat it"}[variant]
-        rows += [
-            Row(f"{label}: dev XPOS accuracy, `evaluate model-best`, %",
-                field(trained[OURS], "evaluate", "tag_acc", scale=100),
-                field(trained[SPACY], "evaluate", "tag_acc", scale=100), fmt="{:.2f}",
-                notes=f"{target}; {STEPS} steps on {TRAIN_SENTENCES:,} sentences"),
-            Row(f"{label}: training words/s (excl. init, evaluation, saving)", field(trained[OURS], "words_per_second"),
-                field(trained[SPACY], "words_per_second"),
-                notes=("target: >= 1.3x; " if variant != "cnn" else "") + words),
-            Row(f"{label}: training peak RSS, MB", field(trained[OURS], "train_peak_rss_mb"),
-                field(trained[SPACY], "train_peak_rss_mb"), fmt="{:,.1f}", higher_is_better=False),
-        ]
+        rows += trained_rows(label, trained, f"{target}; {STEPS} steps on {TRAIN_SENTENCES:,} sentences",
+                             "target: >= 1.3x; " if variant != "cnn" else "")
     return rows
+
+
+def trained_rows(label: str, trained: Dict[str, Result], accuracy_note: str, speed_target: str) -> List[Row]:
+    """Dev accuracy, training words/s and peak RSS of one train_transformer_tagger.py comparison."""
+    words = "; ".join(f"{short}: {trained[s]['updates']:,} updates, {trained[s]['words']:,} words"
+                      for s, short in ((SPACY, "spaCy"), (OURS, "ours")) if isinstance(trained[s], dict))
+    return [
+        Row(f"{label}: dev XPOS accuracy, `evaluate model-best`, %",
+            field(trained[OURS], "evaluate", "tag_acc", scale=100),
+            field(trained[SPACY], "evaluate", "tag_acc", scale=100), fmt="{:.2f}", notes=accuracy_note),
+        Row(f"{label}: training words/s (excl. init, evaluation, saving)", field(trained[OURS], "words_per_second"),
+            field(trained[SPACY], "words_per_second"), notes=speed_target + words),
+        Row(f"{label}: training peak RSS, MB", field(trained[OURS], "train_peak_rss_mb"),
+            field(trained[SPACY], "train_peak_rss_mb"), fmt="{:,.1f}", higher_is_better=False),
+    ]
 
 
 def run(ctx: Context) -> List[Row]:

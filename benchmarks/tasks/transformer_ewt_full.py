@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from harness import OURS, SPACY, Context, Row
+from harness import Context, Row
 
-from ._train_and_pipe import convert_ewt, field
-from .transformer_ewt import DEV_SENTENCES, EVAL_FREQUENCY, STEPS, TRAIN, _convert_subset
+from ._train_and_pipe import convert_ewt
+from .transformer_ewt import DEV_SENTENCES, EVAL_FREQUENCY, STEPS, TRAIN, _convert_subset, trained_rows
 
 TITLE = "Transformer (all-MiniLM-L6-v2) fine-tuned on all of EWT train beside spacy-transformers"
 DESCRIPTION = (
@@ -32,16 +32,5 @@ def run(ctx: Context) -> List[Row]:
                 "--max-steps", STEPS, "--eval-frequency", EVAL_FREQUENCY]
 
     trained = ctx.compare(TRAIN, train_args, maximize=["train_seconds"], rounds=1)
-    words = "; ".join(f"{short}: {trained[s]['updates']:,} updates, {trained[s]['words']:,} words"
-                      for s, short in ((SPACY, "spaCy"), (OURS, "ours")) if isinstance(trained[s], dict))
-    return [
-        Row("MiniLM + tagger, fine-tuned on all of EWT train: dev XPOS accuracy, `evaluate model-best`, %",
-            field(trained[OURS], "evaluate", "tag_acc", scale=100), field(trained[SPACY], "evaluate", "tag_acc", scale=100),
-            fmt="{:.2f}", notes=f"target: >= spaCy; {STEPS} steps"),
-        Row("MiniLM + tagger, fine-tuned on all of EWT train: training words/s (excl. init, evaluation, saving)",
-            field(trained[OURS], "words_per_second"), field(trained[SPACY], "words_per_second"),
-            notes="target: >= 1.3x; " + words),
-        Row("MiniLM + tagger, fine-tuned on all of EWT train: training peak RSS, MB",
-            field(trained[OURS], "train_peak_rss_mb"), field(trained[SPACY], "train_peak_rss_mb"), fmt="{:,.1f}",
-            higher_is_better=False),
-    ]
+    return trained_rows("MiniLM + tagger, fine-tuned on all of EWT train", trained,
+                        f"target: >= spaCy; {STEPS} steps", "target: >= 1.3x; ")
